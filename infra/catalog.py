@@ -1,0 +1,116 @@
+"""Hardware and price catalog: what each instance type has and what it costs.
+
+The data lives in `infra/data/aws_instance_types.yaml` so prices can be refreshed
+without touching code; every price carries its source and the date it was read.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+_DATA_DIR = Path(__file__).parent / "data"
+HOURS_PER_MONTH = 730.0  # AWS's own convention for monthly estimates
+
+
+@dataclass(frozen=True)
+class PriceSource:
+    source: str
+    as_of: str
+    region: str
+
+
+@dataclass(frozen=True)
+class InstanceType:
+    name: str
+    gpu_model: str | None
+    gpu_count: int
+    gpu_memory_gib: int
+    vcpu: int
+    memory_gib: int
+    network_cards: int
+    max_efa_interfaces: int
+    network_gbps: float
+    nvlink: str | None
+    supports_placement_group: bool
+    on_demand_usd_per_hour: float
+    offered_regions: tuple[str, ...]
+    price: PriceSource
+
+    @property
+    def is_gpu(self) -> bool:
+        return self.gpu_count > 0
+
+    @property
+    def supports_efa(self) -> bool:
+        return self.max_efa_interfaces > 0
+
+    @property
+    def efa_interface_count(self) -> int:
+        """EFA interfaces trainyard attaches: one per network card, capped by what the type supports."""
+        return min(self.network_cards, self.max_efa_interfaces)
+
+    @property
+    def on_demand_usd_per_month(self) -> float:
+        return self.on_demand_usd_per_hour * HOURS_PER_MONTH
+
+
+@dataclass(frozen=True)
+class Catalog:
+    instance_types: dict[str, InstanceType]
+    services_usd: dict[str, object]
+    price: PriceSource
+
+    def get(self, name: str) -> InstanceType:
+        try:
+            return self.instance_types[name]
+        except KeyError:
+            raise KeyError(unknown_instance_type_message(name, self.instance_types)) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.instance_types
+
+    def suggest(self, name: str) -> str | None:
+        matches = difflib.get_close_matches(name, list(self.instance_types), n=1, cutoff=0.6)
+        return matches[0] if matches else None
+
+
+def unknown_instance_type_message(name: str, known: dict[str, InstanceType] | list[str]) -> str:
+    names = sorted(known)
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else f"; known types: {', '.join(names)}"
+    return f"{name!r} is not a known type{hint}"
+
+
+@lru_cache(maxsize=None)
+def aws_catalog() -> Catalog:
+    raw = yaml.safe_load((_DATA_DIR / "aws_instance_types.yaml").read_text())
+    defaults = raw["source_defaults"]
+    price = PriceSource(defaults["price_source"], defaults["price_as_of"], defaults["price_region"])
+    types = {
+        name: InstanceType(
+            name=name,
+            gpu_model=spec["gpu_model"],
+            gpu_count=int(spec["gpu_count"]),
+            gpu_memory_gib=int(spec["gpu_memory_gib"]),
+            vcpu=int(spec["vcpu"]),
+            memory_gib=int(spec["memory_gib"]),
+            network_cards=int(spec["network_cards"]),
+            max_efa_interfaces=int(spec["max_efa_interfaces"]),
+            network_gbps=float(spec["network_gbps"]),
+            nvlink=spec["nvlink"],
+            supports_placement_group=bool(spec["supports_placement_group"]),
+            on_demand_usd_per_hour=float(spec["on_demand_usd_per_hour"]),
+            offered_regions=tuple(spec["offered_regions"]),
+            price=PriceSource(
+                spec.get("price_source", price.source),
+                spec.get("price_as_of", price.as_of),
+                spec.get("price_region", price.region),
+            ),
+        )
+        for name, spec in raw["instance_types"].items()
+    }
+    return Catalog(instance_types=types, services_usd=raw["services"], price=price)
