@@ -1,5 +1,6 @@
 import sys
 
+from . import START_UNIX
 from .cli import main
 
-sys.exit(main())
+sys.exit(main(start_unix=START_UNIX))

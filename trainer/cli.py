@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import sys
+import time
 import traceback
 
 from .config import MODELS, PRECISIONS, TrainConfig, apply_section, load_yaml, validate
@@ -48,6 +49,7 @@ FLAGS: dict[str, tuple[str, type, str]] = {
     "--device": ("run.device", str, "auto, cpu or cuda"),
     "--threads-per-worker": ("run.threads_per_worker", int, "intra-op threads per CPU worker"),
     "--max-failures": ("run.max_failures", int, "worker failures tolerated before the run fails"),
+    "--hang-timeout-s": ("run.hang_timeout_s", float, "ray: restart a group with no completed step for this long"),
     "--gpu-hour-usd": ("cost.gpu_hour_usd", float, "price of one worker (GPU) hour"),
     "--budget-usd": ("cost.budget_usd", float, "stop (checkpoint, exit 3) before exceeding this"),
     "--metrics-port": ("metrics.port", int, "serve Prometheus /metrics on rank 0 at this port"),
@@ -74,9 +76,9 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> Parser:
-    p = Parser(prog="python -m trainer", description="trainyard trainer")
+    p = Parser(prog="python -m trainer", description="trainyard trainer", allow_abbrev=False)
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=Parser)
-    t = sub.add_parser("train", help="train a model", prog="python -m trainer train")
+    t = sub.add_parser("train", help="train a model", prog="python -m trainer train", allow_abbrev=False)
     t.add_argument("--config", help="YAML file with model/data/optim/checkpoint/run/cost/metrics sections")
     for flag, (path, typ, help_) in FLAGS.items():
         kw = {"nargs": "?", "const": "true"} if flag in BOOL_FLAGS else {}
@@ -120,7 +122,9 @@ def _name_flag(msg: str, path_to_flag: dict[str, str]) -> str:
     return f"{path_to_flag[path]} ({path}){msg[len(path):]}" if path in path_to_flag else msg
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, start_unix: float | None = None) -> int:
+    """start_unix: when billing starts (process start under `python -m trainer`; the call otherwise)."""
+    start_unix = start_unix or time.time()
     ns = build_parser().parse_args(argv)
     try:
         if ns.cmd == "prepare":
@@ -133,10 +137,10 @@ def main(argv: list[str] | None = None) -> int:
         if cfg.run.backend == "ray":
             from .ray_entry import run_ray
 
-            return run_ray(cfg)
+            return run_ray(cfg, start_unix)
         from .run import run_local
 
-        return run_local(cfg)
+        return run_local(cfg, start_unix)
     except BadInput as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)

@@ -102,6 +102,8 @@ class RunConfig:
     # Intra-op threads per CPU worker; fixed so resumed runs reduce in the same order (bit-identical losses).
     threads_per_worker: int = 1
     max_failures: int = 3
+    # Ray backend: a group with no completed step for this long is declared hung, torn down and restarted.
+    hang_timeout_s: float = 300.0
 
     @property
     def workers_range(self) -> tuple[int, int]:
@@ -296,6 +298,8 @@ def validate(cfg: TrainConfig) -> None:
                 raise ValueError
         except ValueError:
             e.append(f"checkpoint.every (--checkpoint-every): '{c.every}' must be a step count >= 0 or 'auto'")
+    if r.hang_timeout_s <= 0:
+        e.append(f"run.hang_timeout_s (--hang-timeout-s): must be > 0, got {r.hang_timeout_s}")
     if o.lr <= 0:
         e.append(f"optim.lr (--lr): must be > 0, got {o.lr}")
     if o.fused not in ("auto", "true", "false"):

@@ -25,11 +25,14 @@ class BudgetGuard:
     budget_usd: float | None
     gpu_hour_usd: float
     safety: float = 1.5
+    # Fixed reserve for what follows the last checkpoint (metrics flush, worker release): ~1 s of GPU time.
+    slack_s: float = 1.0
 
     def should_stop(self, usd_so_far: float, workers: int, next_step_s: float, final_checkpoint_s: float) -> bool:
         if self.budget_usd is None:
             return False
-        predicted = usd_so_far + usd_for(self.gpu_hour_usd, workers, self.safety * (next_step_s + final_checkpoint_s))
+        reserve_s = self.safety * (next_step_s + final_checkpoint_s) + self.slack_s
+        predicted = usd_so_far + usd_for(self.gpu_hour_usd, workers, reserve_s)
         return predicted > self.budget_usd
 
 

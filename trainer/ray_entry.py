@@ -20,7 +20,6 @@ from pathlib import Path
 
 import ray
 
-from . import START_UNIX
 from .config import TrainConfig
 from .controller import Action, Controller, Event, FailurePolicy, State
 from .errors import EXIT_FAILURE, BadInput
@@ -49,6 +48,14 @@ class TrainWorker:
 
     def request_stop(self) -> None:
         self.stop.set()
+
+    def stacks(self) -> str:
+        """Python stacks of every thread: what a hung worker was doing, for the failure log."""
+        import sys
+        import traceback
+
+        frames = sys._current_frames()
+        return "\n".join(f"--- thread {tid}\n" + "".join(traceback.format_stack(f)) for tid, f in frames.items())
 
 
 @dataclasses.dataclass
@@ -134,7 +141,20 @@ def _failure_time(run_dir: str, since_unix: float, detected_unix: float) -> floa
 def _wait(group: Group, driver: RunDriver) -> tuple[Event, str, list[dict]]:
     """Block until the group finishes or any worker fails. Forwards a pending stop request to rank 0."""
     pending, results = list(group.refs), {}
+    metrics = Path(driver.cfg.run.run_dir) / "metrics.jsonl"
+    last_progress, last_size = time.time(), _size(metrics)
     while pending:
+        size = _size(metrics)
+        if size != last_size:
+            last_progress, last_size = time.time(), size
+        elif time.time() - last_progress > driver.cfg.run.hang_timeout_s:
+            # A collective that never returns (peer wedged, network partition) looks like this: no error, no steps.
+            try:
+                dump = ray.get(group.actors[0].stacks.remote(), timeout=10)
+                warn(f"rank 0 stacks at hang detection:\n{dump}")
+            except Exception:
+                pass
+            return Event.FAILED, f"no completed step for {driver.cfg.run.hang_timeout_s:.0f}s (hung group)", []
         if driver.stop_event.is_set() and not group.stop_sent:
             group.actors[0].request_stop.remote()
             group.stop_sent = True
@@ -154,8 +174,15 @@ def _wait(group: Group, driver: RunDriver) -> tuple[Event, str, list[dict]]:
     return (Event.STOPPED if stopped else Event.FINISHED), "", ordered
 
 
-def run_ray(cfg: TrainConfig) -> int:
-    driver = RunDriver(cfg, run_start_unix=START_UNIX)
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return -1
+
+
+def run_ray(cfg: TrainConfig, start_unix: float | None = None) -> int:
+    driver = RunDriver(cfg, run_start_unix=start_unix)
     lo, hi = cfg.run.workers_range
     signal_seen = threading.Event()
     _init_ray(cfg)

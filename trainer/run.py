@@ -72,6 +72,10 @@ class RunDriver:
         if not self.cfg.checkpoint.resume:
             return None, 0
         found = find_resume_point(self.storage, warn=warn)
+        if found is None and self.storage.list_checkpoints():
+            # Silently restarting from step 0 would throw away a run someone paid for; make it a decision.
+            raise BadInput(f"checkpoint.uri: checkpoints exist in {self.storage.uri} but none is intact "
+                           "(see warnings above); restore one, or pass --resume false / a new --run-dir to start over")
         if found is None:
             if self.lead and self.metrics.records():
                 self.metrics.truncate_after(0)
@@ -139,18 +143,24 @@ class RunDriver:
         return EXIT_FOR.get(stopped_by, EXIT_FAILURE)
 
 
-def run_local(cfg: TrainConfig) -> int:
+def run_local(cfg: TrainConfig, start_unix: float | None = None) -> int:
     """One process (or one torchrun rank): the baseline backend, no fault tolerance beyond resume-on-restart."""
     import signal
 
+    rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+    driver = RunDriver(cfg, lead=rank == 0, run_start_unix=start_unix)
+    previous = {sig: signal.signal(sig, lambda *_: driver.request_stop("signal"))
+                for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return _run_local(cfg, driver, rank, world)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _run_local(cfg: TrainConfig, driver: RunDriver, rank: int, world: int) -> int:
     from .loop import run_worker
 
-    rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
-    from . import START_UNIX
-
-    driver = RunDriver(cfg, lead=rank == 0, run_start_unix=START_UNIX)
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: driver.request_stop("signal"))
     resume, step = driver.pick_resume()
     if step >= cfg.run.max_steps:
         say(f"run already complete at step {step} (max_steps={cfg.run.max_steps}); nothing to do")
