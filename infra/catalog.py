@@ -59,10 +59,43 @@ class InstanceType:
 
 
 @dataclass(frozen=True)
+class ServicePrice:
+    """One managed-service list price, with where and when it was read."""
+
+    key: str
+    usd: float
+    unit: str
+    price: PriceSource
+
+
+@dataclass(frozen=True)
 class Catalog:
     instance_types: dict[str, InstanceType]
     services_usd: dict[str, object]
     price: PriceSource
+    service_sources: dict[str, str] | None = None
+
+    def service(self, key: str) -> ServicePrice:
+        """A flat service price, e.g. `service("nat_gateway_usd_per_hour")`."""
+        value = self.services_usd.get(key)
+        if not isinstance(value, (int, float)):
+            raise KeyError(f"no flat service price {key!r} in the catalog; known: "
+                           f"{', '.join(k for k, v in self.services_usd.items() if isinstance(v, (int, float)))}")
+        return ServicePrice(key, float(value), key.split("_usd_", 1)[-1], self._service_source(key))
+
+    def fsx_lustre_price(self, throughput_mbps_per_tib: int) -> ServicePrice:
+        """PERSISTENT_2 storage price per GiB-month for a throughput tier (125/250/500/1000)."""
+        key = "fsx_lustre_persistent2_usd_per_gib_month"
+        tiers = self.services_usd.get(key) or {}
+        value = tiers.get(str(throughput_mbps_per_tib)) if isinstance(tiers, dict) else None
+        if value is None:
+            raise KeyError(f"no FSx PERSISTENT_2 price for {throughput_mbps_per_tib} MB/s/TiB; tiers: "
+                           f"{', '.join(map(str, tiers)) if isinstance(tiers, dict) else 'none'}")
+        return ServicePrice(f"{key}[{throughput_mbps_per_tib}]", float(value), "gib_month", self._service_source(key))
+
+    def _service_source(self, key: str) -> PriceSource:
+        source = (self.service_sources or {}).get(key, self.price.source)
+        return PriceSource(source, self.price.as_of, self.price.region)
 
     def get(self, name: str) -> InstanceType:
         try:
@@ -113,4 +146,5 @@ def aws_catalog() -> Catalog:
         )
         for name, spec in raw["instance_types"].items()
     }
-    return Catalog(instance_types=types, services_usd=raw["services"], price=price)
+    return Catalog(instance_types=types, services_usd=raw["services"], price=price,
+                   service_sources=dict(raw.get("service_price_sources") or {}))

@@ -235,7 +235,7 @@ def _rule_findings(stack: Stack, text: str) -> list[Finding]:
 
 
 # --------------------------------------------------------------------------- gate
-def _apply_suppressions(report: StackReport, suppressions: list[Suppression], today: dt.date) -> None:
+def apply_suppressions(report: StackReport, suppressions: list[Suppression], today: dt.date) -> None:
     for i, finding in enumerate(report.findings):
         if finding.status != "FAILED":
             continue
@@ -281,7 +281,7 @@ def run_gate(paths: list[Path], *, checkov_bin: Path | None = None, suppressions
             report.findings.extend(_rule_findings(stack, text))
 
     for report in result.stacks:
-        _apply_suppressions(report, suppressions, today)
+        apply_suppressions(report, suppressions, today)
     for sup in suppressions:
         if sup.expired(today):
             result.errors.append(f"suppression of {sup.check_id} on {sup.resource} expired on {sup.expires} "

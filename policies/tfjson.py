@@ -62,6 +62,11 @@ class Stack:
     def emulated(self) -> bool:
         return self.meta.get("emulated") is True
 
+    def capability_disabled(self, name: str) -> bool:
+        """Whether the deployment target switched a cloud feature off (infra/targets.py capability list)."""
+        disabled = self.meta.get("disabled_capabilities")
+        return isinstance(disabled, list) and name in disabled
+
     # ------------------------------------------------------------------ queries
     def of_type(self, *types: str) -> Iterator[Resource]:
         for res in self.resources.values():

@@ -5,8 +5,10 @@ placement.group_name → aws_placement_group (strategy "cluster", tag trainyard.
 A placement group is zonal; one in another AZ would make the launch fail or, worse,
 land nodes without the low-latency fabric the pool was sized for.
 
-Emulated stacks: SKIPPED — moto cannot create placement groups, so the local target
-switches them off by its capability list (infra/targets.py).
+Emulated stacks: SKIPPED, with the reason — moto cannot create placement groups, so the
+local target switches them off in its capability list (infra/targets.py), which the
+JSON carries as `//.trainyard.disabled_capabilities`. A non-emulated stack that
+switches placement groups off still FAILS: only the emulator is excused.
 """
 from __future__ import annotations
 
@@ -44,7 +46,7 @@ def _check(stack: Stack, group) -> RuleResult:
 
 def evaluate(stack: Stack) -> list[RuleResult]:
     groups = list(gpu_node_groups(stack))
-    if stack.emulated:
+    if stack.emulated and stack.capability_disabled("placement_groups"):
         return [RuleResult(g.address, "SKIPPED", "emulated environment: the emulator cannot create placement "
                                                  "groups (capability list, infra/targets.py)") for g in groups]
     return [_check(stack, g) for g in groups]
