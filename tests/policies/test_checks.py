@@ -64,3 +64,9 @@ def test_compliant_stack_passes_every_check(fixture_gate) -> None:
 
 def test_builtin_checks_are_named_with_their_control() -> None:
     assert all(re.fullmatch(r"CKV_AWS_\d+", cid) and "MOD-205" in why for cid, why in BUILTIN_CHECKS.items())
+
+
+def test_every_check_is_documented() -> None:
+    doc = (REPO / "docs" / "policy.md").read_text()
+    missing = [cid for cid in [*CUSTOM_IDS, *RULE_IDS, *BUILTIN_CHECKS] if f"`{cid}`" not in doc and cid not in doc]
+    assert not missing, f"docs/policy.md does not mention {missing}"
