@@ -70,3 +70,9 @@ def test_every_check_is_documented() -> None:
     doc = (REPO / "docs" / "policy.md").read_text()
     missing = [cid for cid in [*CUSTOM_IDS, *RULE_IDS, *BUILTIN_CHECKS] if f"`{cid}`" not in doc and cid not in doc]
     assert not missing, f"docs/policy.md does not mention {missing}"
+
+
+def test_emulated_budget_without_notifications_is_skipped_with_a_reason(fixture_gate) -> None:
+    report = fixture_gate[FIXTURES / "TY_STACK_001" / "emulated.tf.json"]
+    (finding,) = [f for f in report.findings if f.check_id == "TY_STACK_001"]
+    assert finding.status == "SKIPPED" and "emulat" in finding.message
