@@ -28,6 +28,10 @@ class Capabilities:
     """FSx for Lustre ⇄ S3 data repository associations."""
     budget_tags: bool = True
     """Tags on AWS Budgets (moto's budgets API has no TagResource)."""
+    budget_notifications: bool = True
+    """Budget notifications (the emulator answers their subscriber reads through scripts/moto_shim.py)."""
+    s3_lifecycle_rules: bool = True
+    """S3 lifecycle rules (the provider polls moto's read-back of them until it times out)."""
     lambda_functions: bool = True
     """The budget-breach Lambda that scales GPU node groups to zero."""
     vpc_interface_endpoints: bool = True
@@ -63,6 +67,7 @@ LOCAL_EMULATOR = Capabilities(
     eks_addons=False,
     fsx_data_repository_associations=False,
     budget_tags=False,
+    s3_lifecycle_rules=False,
     lambda_functions=True,
     vpc_interface_endpoints=True,
 )

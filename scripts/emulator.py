@@ -43,14 +43,17 @@ class Emulator:
     @classmethod
     def start(cls, port: int | None = None, log_path: Path | None = None, ready_timeout_s: float = 30) -> Emulator:
         port = port or free_port()
-        moto = Path(sys.executable).with_name("moto_server")
-        if not moto.exists():
-            raise RuntimeError(f"{moto} not found; run `make setup` (moto[server] is in requirements.txt)")
+        try:
+            import moto.server  # noqa: F401
+        except ImportError:
+            raise RuntimeError("moto[server] is not installed in this Python; run `make setup`") from None
         log = open(log_path, "ab") if log_path else subprocess.DEVNULL
         # Own process group: stopping it takes moto's children with it, and nothing else.
-        process = subprocess.Popen([str(moto), "-H", "127.0.0.1", "-p", str(port)], stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True,
-                                   env={**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "false"})
+        process = subprocess.Popen(
+            [sys.executable, "-m", "scripts.moto_shim", "-H", "127.0.0.1", "-p", str(port)], stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True, cwd=str(Path(__file__).resolve().parent.parent),
+            # AWS-managed policies (AmazonEKSWorkerNodePolicy, ...) exist in every real account; load them.
+            env={**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"})
         emulator = cls(pid=process.pid, port=port, process=process)
         deadline = time.monotonic() + ready_timeout_s
         while time.monotonic() < deadline:

@@ -1,7 +1,7 @@
 """PlatformStack: wires one EnvironmentSpec to the constructs. No logic beyond the wiring."""
 from __future__ import annotations
 
-from cdktf import TerraformStack, TerraformVariable
+from cdktf import LocalBackend, TerraformStack, TerraformVariable
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.provider import AwsProvider
@@ -32,6 +32,8 @@ def _local_provider_settings(stack: TerraformStack) -> dict:
         "access_key": "test", "secret_key": "test", "skip_credentials_validation": True,
         "skip_requesting_account_id": False, "skip_metadata_api_check": "true", "skip_region_validation": True,
         "s3_use_path_style": True,
+        # An API the emulator lacks answers 500; fail in seconds instead of retrying for 25 minutes.
+        "max_retries": 2,
         "endpoints": [{service: endpoint.string_value for service in AWS_SERVICES}],
     }
 
@@ -45,6 +47,9 @@ class PlatformStack(TerraformStack):
         catalog = aws_catalog()
 
         extra = _local_provider_settings(self) if spec.emulated else {}
+        if spec.emulated:
+            # Emulator state is throwaway: keep it beside the stack, not in the project root.
+            LocalBackend(self, path="terraform.tfstate")
         provider = AwsProvider(self, "aws", region=spec.region, default_tags=[{"tags": dict(spec.cost_tags)}], **extra)
         budget_provider = None
         if not caps.budget_tags:
@@ -98,7 +103,8 @@ class PlatformStack(TerraformStack):
 
         checkpoints = SecureBucket(self, "checkpoints", bucket_name=f"{name}-checkpoints", kms_key_arn=data_key.arn,
                                    noncurrent_version_expiry_days=spec.storage.checkpoints.noncurrent_version_expiry_days,
-                                   force_destroy=spec.storage.checkpoints.force_destroy)
+                                   force_destroy=spec.storage.checkpoints.force_destroy,
+                                   lifecycle_rules=caps.s3_lifecycle_rules)
         trainer_role = IrsaRole(self, "trainer-role", name=f"{name}-trainer", oidc=cluster.oidc,
                                 namespace=spec.iam.trainer_namespace, service_account=spec.iam.trainer_service_account,
                                 partition=partition, permissions_boundary_arn=boundary)
@@ -110,7 +116,8 @@ class PlatformStack(TerraformStack):
             if data_bucket is None:
                 datasets = SecureBucket(self, "datasets", bucket_name=f"{name}-datasets", kms_key_arn=data_key.arn,
                                         noncurrent_version_expiry_days=spec.storage.checkpoints.noncurrent_version_expiry_days,
-                                        force_destroy=spec.storage.checkpoints.force_destroy)
+                                        force_destroy=spec.storage.checkpoints.force_destroy,
+                                        lifecycle_rules=caps.s3_lifecycle_rules)
                 data_bucket = datasets.name
             first_zone = spec.availability_zones[0]
             LustreFileSystem(self, "fsx", name=name, spec=fsx, vpc_id=network.vpc.id,
@@ -122,7 +129,8 @@ class PlatformStack(TerraformStack):
         CostControls(self, "cost", name=name, spec=spec.budget, environment=spec.name, alerts_key_arn=alerts_key.arn,
                      account_id=account_id, partition=partition, region=spec.region, gpu_node_groups=gpu_groups,
                      cluster_name=cluster.eks.name, permissions_boundary_arn=boundary,
-                     budget_provider=budget_provider, breach_lambda=caps.lambda_functions)
+                     budget_provider=budget_provider, breach_lambda=caps.lambda_functions,
+                     budget_notifications=caps.budget_notifications)
 
         # Machine-readable summary of what this stack provisions, for policy rules and the cost estimate,
         # which must work from the JSON alone (see docs/architecture.md, "the contract").

@@ -52,13 +52,14 @@ class CostControls(Construct):
       alerts_key_arn (SNS encryption), account_id / partition / region,
       gpu_node_groups: [(node group resource, pool name)] watched by idle alarms and scaled by the breach action,
       cluster_name, permissions_boundary_arn, budget_provider (a provider without default tags where the
-      target can't tag budgets), breach_lambda (capability).
+      target can't tag budgets), breach_lambda / budget_notifications (capabilities of the target).
     """
 
     def __init__(self, scope: Construct, id: str, *, name: str, spec: BudgetSpec, environment: str,
                  alerts_key_arn: str, account_id: str, partition: str, region: str, gpu_node_groups: list,
                  cluster_name: str, permissions_boundary_arn: str | None,
-                 budget_provider: TerraformProvider | None = None, breach_lambda: bool = True):
+                 budget_provider: TerraformProvider | None = None, breach_lambda: bool = True,
+                 budget_notifications: bool = True):
         super().__init__(scope, id)
         alerts = AlertTopic(self, "alerts", name=f"{name}-cost-alerts", kms_key_arn=alerts_key_arn,
                             account_id=account_id, emails=spec.notification_emails)
@@ -89,7 +90,7 @@ class CostControls(Construct):
             self, "budget", name=f"{name}-monthly", budget_type="COST", limit_amount=f"{spec.monthly_limit_usd:.2f}",
             limit_unit="USD", time_unit="MONTHLY",
             cost_filter=blocks([{"name": "TagKeyValue", "values": [f"user:Environment${environment}"]}]),
-            notification=blocks(notifications), provider=budget_provider)
+            notification=blocks(notifications) if budget_notifications else None, provider=budget_provider)
 
         for node_group, pool_name in gpu_node_groups:
             asg = node_group.resources.get(0).autoscaling_groups.get(0).name

@@ -29,9 +29,9 @@ class EfaSecurityGroup(Construct):
         self.group = SecurityGroup(
             self, "sg", name=name, vpc_id=vpc_id, description="EFA: all traffic within the group only",
             ingress=blocks([{"description": "EFA from members", "from_port": 0, "to_port": 0, "protocol": "-1",
-                             "self": True}]),
+                             "self_attribute": True}]),
             egress=blocks([{"description": "EFA to members", "from_port": 0, "to_port": 0, "protocol": "-1",
-                            "self": True}]),
+                            "self_attribute": True}]),
             tags={"Name": name, "trainyard.io/sg-role": "efa"})
 
     @property

@@ -6,7 +6,7 @@ from cdktf_cdktf_provider_aws.iam_openid_connect_provider import IamOpenidConnec
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
-from cdktf import Fn
+from cdktf import Fn, TerraformLocal
 from constructs import Construct
 
 from infra.constructs._policy import assume_role_policy, document
@@ -56,7 +56,9 @@ class ClusterOidcProvider(Construct):
                                                  client_id_list=["sts.amazonaws.com"],
                                                  thumbprint_list=[self.EKS_OIDC_ROOT_CA_THUMBPRINT])
         # "oidc.eks.<region>.amazonaws.com/id/<id>" — the condition key prefix IRSA trust policies use.
-        self.issuer_host = Fn.replace(issuer_url, "https://", "")
+        # A local, so policy documents reference `${local.<name>}` (no quotes inside the JSON string) and
+        # stay parseable by static checks before terraform interpolates them.
+        self.issuer_host = TerraformLocal(self, "issuer-host", Fn.replace(issuer_url, "https://", "")).as_string
 
     @property
     def arn(self) -> str:

@@ -31,7 +31,7 @@ class SecureBucket(Construct):
     with a customer-managed key, with noncurrent versions and abandoned uploads expired."""
 
     def __init__(self, scope: Construct, id: str, *, bucket_name: str, kms_key_arn: str,
-                 noncurrent_version_expiry_days: int, force_destroy: bool = False):
+                 noncurrent_version_expiry_days: int, force_destroy: bool = False, lifecycle_rules: bool = True):
         super().__init__(scope, id)
         self.kms_key_arn = kms_key_arn
         self.bucket = S3Bucket(self, "bucket", bucket=bucket_name, force_destroy=force_destroy)
@@ -46,11 +46,12 @@ class SecureBucket(Construct):
             rule=blocks([{"apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms",
                                                                       "kms_master_key_id": kms_key_arn},
                           "bucket_key_enabled": True}]))
-        S3BucketLifecycleConfiguration(
-            self, "lifecycle", bucket=self.bucket.id,
-            rule=blocks([{"id": "expire-noncurrent", "status": "Enabled", "filter": [{"prefix": ""}],
-                          "noncurrent_version_expiration": [{"noncurrent_days": noncurrent_version_expiry_days}],
-                          "abort_incomplete_multipart_upload": [{"days_after_initiation": 7}]}]))
+        if lifecycle_rules:
+            S3BucketLifecycleConfiguration(
+                self, "lifecycle", bucket=self.bucket.id,
+                rule=blocks([{"id": "expire-noncurrent", "status": "Enabled", "filter": [{}],
+                              "noncurrent_version_expiration": [{"noncurrent_days": noncurrent_version_expiry_days}],
+                              "abort_incomplete_multipart_upload": [{"days_after_initiation": 7}]}]))
         S3BucketPolicy(self, "tls-only", bucket=self.bucket.id, policy=json.dumps({
             "Version": "2012-10-17",
             "Statement": [{"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
@@ -90,7 +91,7 @@ class LustreFileSystem(Construct):
         rules = []
         for low, high in LUSTRE_PORT_RANGES:
             rules.append({"description": f"Lustre {low}-{high} from file system members", "from_port": low,
-                          "to_port": high, "protocol": "tcp", "self": True})
+                          "to_port": high, "protocol": "tcp", "self_attribute": True})
             rules.append({"description": f"Lustre {low}-{high} from cluster nodes", "from_port": low,
                           "to_port": high, "protocol": "tcp", "security_groups": client_security_group_ids})
         self.security_group = SecurityGroup(
