@@ -29,6 +29,7 @@ from pydantic_core import PydanticCustomError
 
 from infra.catalog import aws_catalog, unknown_instance_type_message
 from infra.spec_errors import SpecError, SpecIssue, issues_from_validation_error
+from infra.spec_jobs import JobSpec, jobs_context
 
 REQUIRED_COST_TAGS = ("Project", "Environment", "CostCenter", "Owner")
 ENVIRONMENTS_DIR = Path(__file__).resolve().parent.parent / "stacks" / "environments"
@@ -437,6 +438,7 @@ class EnvironmentSpec(_Model):
     iam: IamSpec = IamSpec()
     cost_tags: dict[str, str]
     budget: BudgetSpec
+    jobs: list[JobSpec] = Field(default_factory=list)
 
     @field_validator("name")
     @classmethod
@@ -517,6 +519,7 @@ def parse(data: Any, *, source: str = "<spec>") -> EnvironmentSpec:
         "availability_zones": [z for z in data.get("availability_zones") or [] if isinstance(z, str)]
         if isinstance(data.get("availability_zones"), list) else [],
         "emulated": data.get("emulated") is True,
+        **jobs_context(data),
     }
     try:
         return EnvironmentSpec.model_validate(data, context=context)
