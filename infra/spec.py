@@ -28,6 +28,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from infra.catalog import aws_catalog, unknown_instance_type_message
+from infra.catalog_gcp import gcp_catalog
 from infra.spec_errors import SpecError, SpecIssue, issues_from_validation_error
 from infra.spec_jobs import JobSpec, jobs_context
 
@@ -43,12 +44,26 @@ _CAPACITY_RESERVATION_RE = re.compile(r"^cr-[0-9a-f]{8,17}$")
 
 # Kubernetes versions EKS offers in standard or extended support (checked live by `trainyard preflight`).
 EKS_KUBERNETES_VERSIONS = ("1.29", "1.30", "1.31", "1.32", "1.33")
+# GKE minor versions in a release channel (checked live per channel by `trainyard preflight`).
+GKE_KUBERNETES_VERSIONS = ("1.30", "1.31", "1.32", "1.33")
+# GCP labels are lower-case, so the required cost tags become these label keys on `cloud: gcp`.
+GCP_REQUIRED_LABELS = ("project", "environment", "cost-center", "owner")
+GCP_DEFAULT_SYSTEM_MACHINE_TYPE = "n2-standard-8"
+_GCP_LABEL_KEY_RE = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+_GCP_LABEL_VALUE_RE = re.compile(r"^[a-z0-9_-]{0,63}$")
+_GCP_REGION_RE = re.compile(r"^[a-z]+-[a-z]+[0-9]{1,2}$")
+_GCP_RESERVATION_RE = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
 def _fail(kind: str, message: str, **ctx: Any) -> PydanticCustomError:
     """A validation error whose message is already formatted (pydantic's own templating has no !r)."""
     text = message.format(**ctx)
     return PydanticCustomError(kind, text.replace("{", "{{").replace("}", "}}"))
+
+
+def _on_gcp(info: ValidationInfo) -> bool:
+    """Whether the spec being validated targets GCP (parse() puts `cloud` into the validation context)."""
+    return (info.context or {}).get("cloud") == "gcp"
 
 
 class _Model(BaseModel):
@@ -58,6 +73,7 @@ class _Model(BaseModel):
 # --------------------------------------------------------------------------- enums
 class Cloud(str, enum.Enum):
     aws = "aws"
+    gcp = "gcp"  # GKE Standard; see docs/gcp.md
 
 
 class NatGatewayMode(str, enum.Enum):
@@ -126,6 +142,8 @@ class NetworkSpec(_Model):
 
     @model_validator(mode="after")
     def _subnets_fit(self, info: ValidationInfo) -> NetworkSpec:
+        if _on_gcp(info):  # one regional subnet on GCP: vpc_cidr is its primary (node) range
+            return self
         zones = len((info.context or {}).get("availability_zones") or []) or 1
         vpc = ipaddress.ip_network(self.vpc_cidr)
         if self.private_subnet_prefix_length <= vpc.prefixlen or self.public_subnet_prefix_length <= vpc.prefixlen:
@@ -174,7 +192,24 @@ class NodeGroupSize(_Model):
         return max_size
 
 
+def _check_machine_type(value: str, info: ValidationInfo, *, want_gpu: bool) -> str:
+    catalog = gcp_catalog()
+    if value not in catalog:
+        raise _fail("instance_type", unknown_instance_type_message(value, catalog.machine_types))
+    mtype = catalog.get(value)
+    if want_gpu and not mtype.is_gpu:
+        raise _fail("instance_type", "{value!r} has no GPUs; GPU pools need a GPU machine type (e.g. "
+                    "'a3-megagpu-8g')", value=value)
+    region = (info.context or {}).get("region")
+    if region and region not in mtype.regions:
+        raise _fail("not_offered", "{value!r} is not offered in {region}; it is offered in {offered}",
+                    value=value, region=region, offered=", ".join(mtype.regions))
+    return value
+
+
 def _check_instance_type(value: str, info: ValidationInfo, *, want_gpu: bool) -> str:
+    if _on_gcp(info):
+        return _check_machine_type(value, info, want_gpu=want_gpu)
     catalog = aws_catalog()
     if value not in catalog:
         raise _fail("instance_type", unknown_instance_type_message(value, catalog.instance_types))
@@ -196,6 +231,13 @@ class SystemPoolSpec(NodeGroupSize):
     desired_size: int = Field(2, ge=1)
     max_size: int = Field(4, ge=1)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _cloud_default_type(cls, data: Any, info: ValidationInfo) -> Any:
+        if _on_gcp(info) and isinstance(data, dict) and "instance_type" not in data:
+            return {**data, "instance_type": GCP_DEFAULT_SYSTEM_MACHINE_TYPE}
+        return data
+
     @field_validator("instance_type")
     @classmethod
     def _type(cls, value: str, info: ValidationInfo) -> str:
@@ -207,7 +249,9 @@ class CapacitySpec(_Model):
     reservation_id: str | None = Field(None, description="cr-... id, for capacity_reservation and capacity_block")
 
     @model_validator(mode="after")
-    def _reservation(self) -> CapacitySpec:
+    def _reservation(self, info: ValidationInfo) -> CapacitySpec:
+        if _on_gcp(info):
+            return self._gcp_reservation()
         reserved = self.type in (CapacityType.capacity_reservation, CapacityType.capacity_block)
         if reserved and not self.reservation_id:
             raise _fail("reservation", "capacity type {type!r} needs reservation_id (e.g. 'cr-0123456789abcdef0')",
@@ -220,6 +264,22 @@ class CapacitySpec(_Model):
         if self.reservation_id and not _CAPACITY_RESERVATION_RE.match(self.reservation_id):
             raise _fail("reservation", "reservation_id {rid!r} is not a capacity reservation id like "
                         "'cr-0123456789abcdef0'", rid=self.reservation_id)
+        return self
+
+    def _gcp_reservation(self) -> CapacitySpec:
+        # On GKE, capacity_reservation = a specific Compute Engine reservation (reservation_affinity SPECIFIC).
+        if self.type is CapacityType.capacity_block:
+            raise _fail("reservation", "capacity_block is an EC2 Capacity Block; on GCP use capacity_reservation "
+                        "with the name of a Compute Engine reservation, or spot")
+        if self.type is CapacityType.capacity_reservation and not self.reservation_id:
+            raise _fail("reservation", "capacity_reservation needs reservation_id: the Compute Engine reservation "
+                        "name (e.g. 'a3mega-us-central1-a')")
+        if self.type is not CapacityType.capacity_reservation and self.reservation_id:
+            raise _fail("reservation", "reservation_id {rid!r} only applies to type: capacity_reservation",
+                        rid=self.reservation_id)
+        if self.reservation_id and not _GCP_RESERVATION_RE.match(self.reservation_id):
+            raise _fail("reservation", "reservation_id {rid!r} is not a Compute Engine reservation name (lower-case "
+                        "letters, digits, '-', ≤63 chars)", rid=self.reservation_id)
         return self
 
 
@@ -259,6 +319,15 @@ class GpuPoolSpec(NodeGroupSize):
                             zone=zone, zones=", ".join(env_zones))
         if len(set(zones)) != len(zones):
             raise _fail("zone", "zones {zones} lists a zone twice", zones=zones)
+        mtype = info.data.get("instance_type")
+        if _on_gcp(info) and mtype in gcp_catalog():
+            offered = gcp_catalog().get(mtype)
+            missing = [zone for zone in zones if zone not in offered.zones]
+            if missing:
+                region = (info.context or {}).get("region") or ""
+                raise _fail("not_offered", "{mtype!r} is not offered in zone(s) {missing}; zones offering it in "
+                            "{region}: {offered}", mtype=mtype, missing=", ".join(missing), region=region,
+                            offered=", ".join(offered.zones_in(region)) or "none")
         return zones
 
     @field_validator("labels")
@@ -267,7 +336,10 @@ class GpuPoolSpec(NodeGroupSize):
         return _check_labels(labels)
 
     @model_validator(mode="after")
-    def _capacity_vs_zones(self) -> GpuPoolSpec:
+    def _capacity_vs_zones(self, info: ValidationInfo) -> GpuPoolSpec:
+        if _on_gcp(info) and self.efa:
+            raise _fail("efa", "efa is AWS-only; on GCP the machine type brings its GPU NICs (a3-*: GPUDirect) — "
+                        "remove efa from pool {name!r}", name=self.name)
         if self.capacity.reservation_id and len(self.zones) != 1:
             raise _fail("reservation", "a capacity reservation lives in one AZ; pool {name!r} lists {n} zones — "
                         "split it into one pool per reservation", name=self.name, n=len(self.zones))
@@ -275,7 +347,8 @@ class GpuPoolSpec(NodeGroupSize):
 
     @property
     def use_efa(self) -> bool:
-        supported = aws_catalog().get(self.instance_type).supports_efa
+        itype = aws_catalog().instance_types.get(self.instance_type)  # None for a GCP machine type
+        supported = itype is not None and itype.supports_efa
         return supported if self.efa is None else (self.efa and supported)
 
 
@@ -289,14 +362,27 @@ class ClusterSpec(_Model):
     node_imds_hop_limit: int = Field(1, ge=1, le=3, description="IMDSv2 hop limit on nodes; 1 keeps pods off IMDS.")
     system_pool: SystemPoolSpec = SystemPoolSpec()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _cloud_system_pool(cls, data: Any, info: ValidationInfo) -> Any:
+        # The default system pool is an EC2 type; on GCP validate an empty one so it takes a GCP default.
+        if _on_gcp(info) and isinstance(data, dict) and "system_pool" not in data:
+            return {**data, "system_pool": {}}
+        return data
+
     @field_validator("kubernetes_version", mode="before")
     @classmethod
-    def _version(cls, value: Any) -> str:
+    def _version(cls, value: Any, info: ValidationInfo) -> str:
         if isinstance(value, float):
             raise _fail("version", "YAML read kubernetes_version as the number {value}; quote it: \"{text}\" "
                         "(unquoted, 1.30 becomes 1.3)", value=value, text=f"{value:.2f}")
         if not isinstance(value, str) or not _K8S_VERSION_RE.match(value):
             raise _fail("version", "{value!r} is not a Kubernetes minor version like \"1.31\"", value=value)
+        if _on_gcp(info):
+            if value not in GKE_KUBERNETES_VERSIONS:
+                raise _fail("version", "GKE does not offer Kubernetes {value}; offered: {offered}", value=value,
+                            offered=", ".join(GKE_KUBERNETES_VERSIONS))
+            return value
         if value not in EKS_KUBERNETES_VERSIONS:
             raise _fail("version", "EKS does not offer Kubernetes {value}; offered: {offered}", value=value,
                         offered=", ".join(EKS_KUBERNETES_VERSIONS))
@@ -360,8 +446,41 @@ class CheckpointBucketSpec(_Model):
     force_destroy: bool = Field(False, description="Allow destroy with objects inside (local/dev only).")
 
 
+class FilestoreTier(str, enum.Enum):
+    BASIC_HDD = "BASIC_HDD"
+    BASIC_SSD = "BASIC_SSD"
+    ZONAL = "ZONAL"
+    REGIONAL = "REGIONAL"
+    ENTERPRISE = "ENTERPRISE"
+
+
+# Smallest capacity per Filestore tier, GiB (cloud.google.com/filestore/docs/service-tiers).
+FILESTORE_MIN_GIB = {FilestoreTier.BASIC_HDD: 1024, FilestoreTier.BASIC_SSD: 2560, FilestoreTier.ZONAL: 1024,
+                     FilestoreTier.REGIONAL: 1024, FilestoreTier.ENTERPRISE: 1024}
+
+
+class FilestoreSpec(_Model):
+    """GCP shared file system for datasets (the FSx for Lustre counterpart), mounted through a PVC."""
+
+    tier: FilestoreTier = FilestoreTier.ZONAL
+    capacity_gib: int = Field(description="Capacity in GiB; ZONAL/REGIONAL/ENTERPRISE from 1024, BASIC_SSD 2560.")
+    share_name: str = "datasets"
+
+    @model_validator(mode="after")
+    def _capacity(self) -> FilestoreSpec:
+        low = FILESTORE_MIN_GIB[self.tier]
+        if not low <= self.capacity_gib <= 102400:
+            raise _fail("filestore_size", "{size} GiB is outside {tier}'s range {low}-102400 GiB",
+                        size=self.capacity_gib, tier=self.tier.value, low=low)
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,15}", self.share_name):
+            raise _fail("filestore_share", "share_name {name!r} must be ≤16 lower-case letters, digits or '_', "
+                        "starting with a letter", name=self.share_name)
+        return self
+
+
 class StorageSpec(_Model):
     fsx: FsxSpec | None = None
+    filestore: FilestoreSpec | None = Field(None, description="GCP only: Filestore instance for shared datasets.")
     checkpoints: CheckpointBucketSpec = CheckpointBucketSpec()
 
 
@@ -387,6 +506,93 @@ class IamSpec(_Model):
             raise _fail("arn", "{arn!r} is not a managed policy ARN like "
                         "'arn:aws:iam::123456789012:policy/boundary'", arn=arn)
         return arn
+
+
+class ReleaseChannel(str, enum.Enum):
+    RAPID = "RAPID"
+    REGULAR = "REGULAR"
+    STABLE = "STABLE"
+    EXTENDED = "EXTENDED"
+
+
+def _private_cidr(value: str, *, prefix: tuple[int, int], example: str) -> str:
+    try:
+        net = ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        raise _fail("cidr", "{value!r} is not a valid IPv4 CIDR ({reason}); e.g. {example!r}", value=value,
+                    reason=str(exc), example=example) from None
+    if net.version != 4 or not prefix[0] <= net.prefixlen <= prefix[1] or not net.is_private:
+        raise _fail("cidr", "{value!r} must be a private IPv4 network between /{lo} and /{hi}; e.g. {example!r}",
+                    value=value, lo=prefix[0], hi=prefix[1], example=example)
+    return value
+
+
+class GcpSpec(_Model):
+    """What only GCP has. Region and zones stay top-level (`region`, `availability_zones`) for both clouds."""
+
+    project: str = Field(description="GCP project id, e.g. 'acme-ml-prod'.")
+    billing_account: str = Field(description="Billing account id for the budget, e.g. '012345-6789AB-CDEF01'.")
+    network_mtu: int = Field(8244, ge=1300, le=8896, description="MTU of the GPU NIC VPCs (A3 TCPX/TCPXO: 8244).")
+    gpu_nic_cidr: str = Field("192.168.0.0/16", description="Carved into one /24 per GPU NIC subnet.")
+    pods_cidr: str = Field("10.64.0.0/14", description="Secondary range of the node subnet for pod IPs.")
+    master_ipv4_cidr: str = Field("172.16.0.0/28", description="/28 for the private control plane endpoint.")
+    master_authorized_networks: list[str] = Field(
+        default_factory=list, description="CIDRs (VPN, bastion) allowed to reach the private control plane.")
+    release_channel: ReleaseChannel = ReleaseChannel.REGULAR
+    admin_members: list[str] = Field(default_factory=list,
+                                     description="IAM members granted roles/container.admin, e.g. 'group:x@y.com'.")
+
+    @field_validator("project")
+    @classmethod
+    def _project(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z][a-z0-9-]{4,28}[a-z0-9]", value):
+            raise _fail("project", "{value!r} is not a GCP project id (6-30 lower-case letters, digits or '-', "
+                        "starting with a letter)", value=value)
+        return value
+
+    @field_validator("billing_account")
+    @classmethod
+    def _billing(cls, value: str) -> str:
+        if not re.fullmatch(r"[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}", value):
+            raise _fail("billing", "{value!r} is not a billing account id like '012345-6789AB-CDEF01'", value=value)
+        return value
+
+    @field_validator("gpu_nic_cidr")
+    @classmethod
+    def _gpu_nic_cidr(cls, value: str) -> str:
+        return _private_cidr(value, prefix=(8, 21), example="192.168.0.0/16")  # ≥ 8 × /24
+
+    @field_validator("pods_cidr")
+    @classmethod
+    def _pods(cls, value: str) -> str:
+        return _private_cidr(value, prefix=(8, 21), example="10.64.0.0/14")
+
+    @field_validator("master_ipv4_cidr")
+    @classmethod
+    def _master(cls, value: str) -> str:
+        return _private_cidr(value, prefix=(28, 28), example="172.16.0.0/28")
+
+    @field_validator("master_authorized_networks")
+    @classmethod
+    def _authorized(cls, cidrs: list[str]) -> list[str]:
+        for cidr in cidrs:
+            try:
+                net = ipaddress.ip_network(cidr, strict=True)
+            except ValueError:
+                raise _fail("cidr", "{cidr!r} is not a valid CIDR", cidr=cidr) from None
+            if net.prefixlen == 0:
+                raise _fail("cidr", "{cidr!r} opens the control plane to everyone; list VPN/bastion CIDRs",
+                            cidr=cidr)
+        return cidrs
+
+    @field_validator("admin_members")
+    @classmethod
+    def _members(cls, members: list[str]) -> list[str]:
+        for member in members:
+            if not re.fullmatch(r"(user|group|serviceAccount|domain):[^\s:]+", member):
+                raise _fail("member", "{member!r} is not an IAM member like 'group:ml-platform@example.com'",
+                            member=member)
+        return members
 
 
 class BudgetSpec(_Model):
@@ -431,6 +637,7 @@ class EnvironmentSpec(_Model):
     region: str
     availability_zones: list[str] = Field(min_length=1)
     emulated: bool = Field(False, description="Deploy to the local moto emulator (see infra/targets.py).")
+    gcp: GcpSpec | None = Field(None, description="Required with cloud: gcp (project, billing account, MTU, ...).")
     network: NetworkSpec
     cluster: ClusterSpec
     node_pools: list[GpuPoolSpec] = Field(default_factory=list)
@@ -450,7 +657,11 @@ class EnvironmentSpec(_Model):
 
     @field_validator("region")
     @classmethod
-    def _region(cls, value: str) -> str:
+    def _region(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("cloud") is Cloud.gcp:
+            if not _GCP_REGION_RE.match(value):
+                raise _fail("region", "{value!r} is not a GCP region like 'us-central1'", value=value)
+            return value
         if not re.match(r"^[a-z]{2}(-gov)?-[a-z]+-\d$", value):
             raise _fail("region", "{value!r} is not an AWS region like 'us-east-1'", value=value)
         return value
@@ -459,8 +670,12 @@ class EnvironmentSpec(_Model):
     @classmethod
     def _zones(cls, zones: list[str], info: ValidationInfo) -> list[str]:
         region = info.data.get("region") or (info.context or {}).get("region")
+        gcp = info.data.get("cloud") is Cloud.gcp
         for zone in zones:
-            if region and not re.fullmatch(re.escape(region) + r"[a-z]", zone):
+            if gcp and region and not re.fullmatch(re.escape(region) + r"-[a-z]", zone):
+                raise _fail("zone", "zone {zone!r} is not in region {region!r} (GCP zones look like '{region}-a')",
+                            zone=zone, region=region)
+            if not gcp and region and not re.fullmatch(re.escape(region) + r"[a-z]", zone):
                 raise _fail("zone", "zone {zone!r} is not in region {region!r} (zones look like '{region}a')",
                             zone=zone, region=region)
         if len(set(zones)) != len(zones):
@@ -472,7 +687,9 @@ class EnvironmentSpec(_Model):
 
     @field_validator("cost_tags")
     @classmethod
-    def _tags(cls, tags: dict[str, str]) -> dict[str, str]:
+    def _tags(cls, tags: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        if info.data.get("cloud") is Cloud.gcp:
+            return _check_gcp_labels(tags)
         missing = [key for key in REQUIRED_COST_TAGS if not tags.get(key)]
         if missing:
             raise _fail("cost_tags", "missing required cost tag(s) {missing}; every environment must set "
@@ -489,8 +706,10 @@ class EnvironmentSpec(_Model):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             problems.append(f"node pool names must be unique; repeated: {', '.join(dupes)}")
-        if self.cost_tags.get("Environment") not in (None, self.name):
-            problems.append(f"cost_tags.Environment is {self.cost_tags['Environment']!r} but the environment is "
+        problems.extend(_cloud_cross_checks(self))
+        env_key = "environment" if self.cloud is Cloud.gcp else "Environment"
+        if self.cost_tags.get(env_key) not in (None, self.name):
+            problems.append(f"cost_tags.{env_key} is {self.cost_tags[env_key]!r} but the environment is "
                             f"named {self.name!r}; make them equal so costs land on the right line")
         vpc = ipaddress.ip_network(self.network.vpc_cidr)
         service = ipaddress.ip_network(self.cluster.service_ipv4_cidr)
@@ -510,6 +729,60 @@ class EnvironmentSpec(_Model):
         return f"trainyard-{self.name}"
 
 
+def _check_gcp_labels(tags: dict[str, str]) -> dict[str, str]:
+    """On GCP the cost tags are resource labels: lower-case keys and values, required keys lower-case too."""
+    problems = []
+    for key, value in tags.items():
+        if not _GCP_LABEL_KEY_RE.match(key):
+            fix = re.sub(r"[^a-z0-9_-]", "-", key.lower())
+            problems.append(f"label key {key!r} is not a GCP label key (lower-case letters, digits, '_' or '-', "
+                            f"starting with a letter, ≤63 chars); use {fix!r}")
+        if not _GCP_LABEL_VALUE_RE.match(str(value)):
+            fix = re.sub(r"[^a-z0-9_-]", "_", str(value).lower())[:63]
+            problems.append(f"label {key}: value {value!r} is not a GCP label value (lower-case letters, digits, "
+                            f"'_' or '-', ≤63 chars); use {fix!r}")
+    missing = [key for key in GCP_REQUIRED_LABELS if not tags.get(key)]
+    if missing:
+        problems.append(f"missing required cost label(s) {', '.join(missing)}; on GCP cost tags are labels and "
+                        f"every environment must set {', '.join(GCP_REQUIRED_LABELS)}")
+    if problems:
+        raise _fail("cost_tags", "; ".join(problems))
+    return tags
+
+
+def _cloud_cross_checks(spec: EnvironmentSpec) -> list[str]:
+    """Sections that only mean something on one cloud must not be set on the other."""
+    if spec.cloud is not Cloud.gcp:
+        return ["gcp: the gcp block only applies to cloud: gcp; remove it"] if spec.gcp else []
+    if spec.gcp is None:
+        return ["gcp: cloud: gcp needs a gcp block (project, billing_account; see docs/gcp.md)"]
+    problems = []
+    if spec.storage.fsx is not None:
+        problems.append("storage.fsx is FSx for Lustre (AWS); on GCP use storage.filestore")
+    if spec.iam.admin_principal_arns or spec.iam.permissions_boundary_arn:
+        problems.append("iam.admin_principal_arns / permissions_boundary_arn are AWS IAM; on GCP use "
+                        "gcp.admin_members")
+    if spec.budget.sns_topic_arn:
+        problems.append("budget.sns_topic_arn is AWS SNS; on GCP the stack creates the budget's Pub/Sub topic")
+    if "scale_gpu_pools_to_zero_on_breach" in spec.budget.model_fields_set and \
+            spec.budget.scale_gpu_pools_to_zero_on_breach:
+        problems.append("budget.scale_gpu_pools_to_zero_on_breach is not provisioned on GCP (the budget publishes "
+                        "to a Pub/Sub topic; subscribe your scale-down job to it); remove the field or set false")
+    catalog = gcp_catalog()
+    for pool in spec.node_pools:
+        mtype = catalog.machine_types.get(pool.instance_type)
+        if mtype and mtype.gpu_nic_mtu and spec.gcp.network_mtu != mtype.gpu_nic_mtu:
+            problems.append(f"gcp.network_mtu is {spec.gcp.network_mtu} but pool {pool.name!r} "
+                            f"({pool.instance_type}, GPUDirect-{mtype.gpudirect.upper()}) needs "
+                            f"{mtype.gpu_nic_mtu} on its GPU NIC networks")
+    node = ipaddress.ip_network(spec.network.vpc_cidr)
+    for label, cidr in (("gcp.pods_cidr", spec.gcp.pods_cidr), ("gcp.master_ipv4_cidr", spec.gcp.master_ipv4_cidr),
+                        ("gcp.gpu_nic_cidr", spec.gcp.gpu_nic_cidr)):
+        if node.overlaps(ipaddress.ip_network(cidr)):
+            problems.append(f"{label} {cidr} overlaps network.vpc_cidr {spec.network.vpc_cidr} (the node range)")
+    return problems
+
+
 def parse(data: Any, *, source: str = "<spec>") -> EnvironmentSpec:
     """Validate an already-parsed mapping; raise SpecError with every issue."""
     if not isinstance(data, dict):
@@ -519,6 +792,7 @@ def parse(data: Any, *, source: str = "<spec>") -> EnvironmentSpec:
         "availability_zones": [z for z in data.get("availability_zones") or [] if isinstance(z, str)]
         if isinstance(data.get("availability_zones"), list) else [],
         "emulated": data.get("emulated") is True,
+        "cloud": data.get("cloud") if isinstance(data.get("cloud"), str) else "aws",
         **jobs_context(data),
     }
     try:
