@@ -17,6 +17,7 @@ from cdktf import App  # noqa: E402
 
 from infra.spec import SpecError, all_environment_files, load  # noqa: E402
 from stacks.platform_stack import PlatformStack  # noqa: E402
+from infra.workload.stack import WorkloadStack, has_workload  # noqa: E402
 
 
 def build_app(outdir: str = "cdktf.out", environments: list[str] | None = None) -> App:
@@ -34,6 +35,8 @@ def build_app(outdir: str = "cdktf.out", environments: list[str] | None = None) 
     app = App(outdir=outdir)
     for spec in specs:
         PlatformStack(app, spec.stack_name, spec=spec)
+    for spec in filter(has_workload, specs):  # `<env>-workload`: Helm releases + Kubernetes objects on the cluster
+        WorkloadStack(app, f"{spec.stack_name}-workload", spec=spec, platform=app.node.try_find_child(spec.stack_name))
     return app
 
 

@@ -1,0 +1,106 @@
+"""WorkloadStack (`<env>-workload`): Helm releases and Kubernetes objects on the environment's EKS cluster.
+
+The helm and kubernetes providers are configured from the cluster by name through the AWS provider's
+`aws_eks_cluster` / `aws_eks_cluster_auth` data sources, so this stack holds no credentials. Every object
+is the dict from `infra.workload.render.workload_manifests()` — the same one `trainyard render-k8s` writes —
+wrapped in a `kubernetes_manifest`.
+
+Deploy order inside the stack: namespaces → Helm releases (they install the CRDs) → everything else.
+`kubernetes_manifest` needs a custom resource's CRD at *plan* time, so on a fresh cluster deploy once with
+`custom_resources=false` (the RayJobs, PrometheusRule and monitors are left out), then again with the
+default `true`; see docs/deploy.md. No helm/kubernetes provider binaries exist in the authoring sandbox,
+so this stack is checked by synth assertions and schema validation (tests/workload), not `terraform validate`.
+"""
+from __future__ import annotations
+
+import yaml
+from cdktf import Fn, TerraformStack, TerraformVariable, Token
+from cdktf_cdktf_provider_aws.data_aws_eks_cluster import DataAwsEksCluster
+from cdktf_cdktf_provider_aws.data_aws_eks_cluster_auth import DataAwsEksClusterAuth
+from cdktf_cdktf_provider_aws.data_aws_iam_role import DataAwsIamRole
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from cdktf_cdktf_provider_helm.provider import HelmProvider
+from cdktf_cdktf_provider_helm.release import Release
+from cdktf_cdktf_provider_kubernetes.manifest import Manifest as KubernetesManifest
+from cdktf_cdktf_provider_kubernetes.provider import KubernetesProvider
+from constructs import Construct
+
+from infra.spec import EnvironmentSpec
+from infra.workload.clouds import PlatformRefs
+from infra.workload.labels import cost_labels
+from infra.workload.releases import helm_releases
+from infra.workload.render import object_id, workload_manifests
+
+# The bindings pin exact provider versions (helm 10.5.0 → 2.17.0, kubernetes 11.12.1 → 2.37.1); any 2.x from
+# there on reads the same configuration, so relax them like stacks/platform_stack.py does for aws.
+PROVIDER_CONSTRAINTS = {"aws": ">= 5.99.1, < 6.0.0", "helm": ">= 2.17.0, < 3.0.0",
+                        "kubernetes": ">= 2.37.1, < 3.0.0"}
+CORE_API_GROUPS = ("v1", "policy/v1", "scheduling.k8s.io/v1")  # built in: no CRD needed at plan time
+CUSTOM_RESOURCES_VARIABLE = "custom_resources"
+
+
+def aws_platform_refs(scope: Construct, spec: EnvironmentSpec, platform: Construct | None) -> PlatformRefs:
+    """References to what the platform stack created. The FSx ids come through a cross-stack reference
+    (the AWS provider has no FSx for Lustre data source); the role by its name."""
+    prefix = spec.resource_prefix
+    role = DataAwsIamRole(scope, "trainer-role", name=f"{prefix}-trainer")
+    shared_fs: dict[str, str] = {}
+    fsx = platform.node.try_find_child("fsx") if platform is not None else None
+    if spec.storage.fsx is not None and fsx is not None:
+        fs = fsx.file_system  # type: ignore[attr-defined]
+        shared_fs = {"file_system_id": fs.id, "dns_name": fs.dns_name, "mount_name": fs.mount_name}
+    elif spec.storage.fsx is not None:
+        shared_fs = PlatformRefs.placeholders(spec).shared_fs
+    return PlatformRefs(cluster_name=prefix, trainer_role_arn=role.arn, shared_fs=shared_fs,
+                        checkpoint_bucket=f"{prefix}-checkpoints")
+
+
+class WorkloadStack(TerraformStack):
+    def __init__(self, scope: Construct, id: str, *, spec: EnvironmentSpec, platform: Construct | None = None):
+        super().__init__(scope, id)
+        AwsProvider(self, "aws", region=spec.region, default_tags=[{"tags": dict(spec.cost_tags)}])
+        refs = aws_platform_refs(self, spec, platform)
+        cluster = DataAwsEksCluster(self, "cluster", name=refs.cluster_name)
+        auth = DataAwsEksClusterAuth(self, "cluster-auth", name=refs.cluster_name)
+        endpoint = {"host": cluster.endpoint,
+                    "cluster_ca_certificate": Fn.base64decode(cluster.certificate_authority.get(0).data),
+                    "token": auth.token}
+        KubernetesProvider(self, "kubernetes", **endpoint)
+        HelmProvider(self, "helm", kubernetes=endpoint)
+        for name, constraint in PROVIDER_CONSTRAINTS.items():
+            self.add_override(f"terraform.required_providers.{name}.version", constraint)
+
+        custom = TerraformVariable(self, CUSTOM_RESOURCES_VARIABLE, type="bool", default=True,
+                                   description="false on the first deploy to a fresh cluster: CRDs come from the "
+                                               "Helm releases, and kubernetes_manifest needs them at plan time")
+        manifests = workload_manifests(spec, refs)
+        namespaces = [KubernetesManifest(self, object_id(m), manifest=m) for m in manifests if m["kind"] == "Namespace"]
+        self.releases = []
+        for release in helm_releases(spec, cost_labels(spec.cost_tags)):
+            self.releases.append(Release(
+                self, f"helm-{release.name}", name=release.name, chart=release.chart, repository=release.repository,
+                version=release.version, namespace=release.namespace, create_namespace=False,
+                values=[yaml.safe_dump(release.values, sort_keys=True)], atomic=True, timeout=900,
+                depends_on=namespaces))
+        self.manifests = list(namespaces)
+        for m in manifests:
+            if m["kind"] == "Namespace":
+                continue
+            extra = {}
+            if m["apiVersion"] not in CORE_API_GROUPS:
+                extra["count"] = Token.as_number(Fn.conditional(custom.boolean_value, 1, 0))
+            self.manifests.append(KubernetesManifest(self, object_id(m), manifest=m, depends_on=self.releases,
+                                                     **extra))
+        self.add_override("//.trainyard", {
+            "environment": spec.name, "stack": "workload", "emulated": spec.emulated,
+            "helm_releases": [{"name": r.name, "chart": r.chart, "version": r.version, "namespace": r.namespace}
+                              for r in helm_releases(spec, {})],
+            "jobs": [job.name for job in spec.jobs],
+        })
+
+
+def has_workload(spec: EnvironmentSpec) -> bool:
+    """A workload stack exists for every real (non-emulated) cluster whose cloud has a workload profile."""
+    from infra.workload.clouds import PROFILES
+
+    return not spec.emulated and getattr(spec.cloud, "value", spec.cloud) in PROFILES
