@@ -122,3 +122,8 @@ def profile_for(spec: EnvironmentSpec) -> CloudProfile:
     except KeyError:
         raise ValueError(f"cloud {cloud!r} has no workload profile yet; known: {', '.join(PROFILES)} "
                          "(add one in infra/workload/clouds.py)") from None
+
+
+def has_workload(spec: EnvironmentSpec) -> bool:
+    """A workload stack exists for every real (non-emulated) cluster whose cloud has a workload profile."""
+    return not spec.emulated and getattr(spec.cloud, "value", spec.cloud) in PROFILES

@@ -26,7 +26,7 @@ from cdktf_cdktf_provider_kubernetes.provider import KubernetesProvider
 from constructs import Construct
 
 from infra.spec import EnvironmentSpec
-from infra.workload.clouds import PlatformRefs
+from infra.workload.clouds import PlatformRefs, has_workload  # noqa: F401 - stacks/main.py imports it from here
 from infra.workload.labels import cost_labels
 from infra.workload.releases import helm_releases
 from infra.workload.render import object_id, workload_manifests
@@ -98,9 +98,3 @@ class WorkloadStack(TerraformStack):
             "jobs": [job.name for job in spec.jobs],
         })
 
-
-def has_workload(spec: EnvironmentSpec) -> bool:
-    """A workload stack exists for every real (non-emulated) cluster whose cloud has a workload profile."""
-    from infra.workload.clouds import PROFILES
-
-    return not spec.emulated and getattr(spec.cloud, "value", spec.cloud) in PROFILES
