@@ -15,7 +15,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "1")
 
 from cdktf import App  # noqa: E402
 
-from infra.spec import SpecError, all_environment_files, load  # noqa: E402
+from infra.spec import Cloud, SpecError, all_environment_files, load  # noqa: E402
 from stacks.platform_stack import PlatformStack  # noqa: E402
 from infra.workload.stack import WorkloadStack, has_workload  # noqa: E402
 
@@ -34,7 +34,13 @@ def build_app(outdir: str = "cdktf.out", environments: list[str] | None = None) 
         raise SystemExit(2)
     app = App(outdir=outdir)
     for spec in specs:
-        PlatformStack(app, spec.stack_name, spec=spec)
+        if spec.cloud is Cloud.gcp:
+            # Imported only when needed: the google bindings take ~10-20 s to load.
+            from stacks.gcp_platform_stack import GcpPlatformStack
+
+            GcpPlatformStack(app, spec.stack_name, spec=spec)
+        else:
+            PlatformStack(app, spec.stack_name, spec=spec)
     for spec in filter(has_workload, specs):  # `<env>-workload`: Helm releases + Kubernetes objects on the cluster
         WorkloadStack(app, f"{spec.stack_name}-workload", spec=spec, platform=app.node.try_find_child(spec.stack_name))
     return app
