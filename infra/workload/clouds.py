@@ -4,8 +4,9 @@ Everything cloud-specific the builders need goes through this table, so adding a
 new profile, not edits across the builders:
 
 - `gpu_resource`: the extended resource name of a GPU (`nvidia.com/gpu` on EKS and GKE alike).
-- `device_resources(pool)`: extra per-node devices a worker claims; on AWS the EFA interfaces
-  (`vpc.amazonaws.com/efa`, one per network card the pool attaches, from the catalog).
+- `device_resources(pool, gpus)`: extra devices a worker with `gpus` GPUs claims; on AWS the EFA
+  interfaces (`vpc.amazonaws.com/efa`): all the node has (one per network card, from the catalog)
+  for a whole-node worker, its GPU share (at least 1) for a worker that shares the node.
 - `gpus_per_node(pool)` / `gpu_hour_usd(pool)`: from the catalog, for requests and cost flags.
 - `shared_volume(spec, refs, ...)`: the PersistentVolume + Claim for the shared file system
   (AWS: FSx for Lustre through the `fsx.csi.aws.com` CSI driver, static provisioning).
@@ -51,7 +52,7 @@ class PlatformRefs:
 class CloudProfile:
     name: str
     gpu_resource: str
-    device_resources: Callable[[GpuPoolSpec], dict[str, int]]
+    device_resources: Callable[[GpuPoolSpec, int], dict[str, int]]
     gpus_per_node: Callable[[GpuPoolSpec], int]
     node_usd_per_hour: Callable[[GpuPoolSpec], float]
     node_capacity: Callable[[GpuPoolSpec], tuple[int, int]]  # (vCPU, memory GiB) of one node
@@ -71,9 +72,15 @@ FSX_CSI_DRIVER = "fsx.csi.aws.com"
 SHARED_PVC_NAME = "shared-fs"
 
 
-def _aws_devices(pool: GpuPoolSpec) -> dict[str, int]:
-    # One EFA interface per network card the node group attaches (gpu_node_pool.efa_network_interfaces).
-    return {AWS_EFA_RESOURCE: aws_catalog().get(pool.instance_type).efa_interface_count} if pool.use_efa else {}
+def aws_efa_per_worker(pool: GpuPoolSpec, gpus: int) -> int:
+    """EFA interfaces for a worker of `gpus` GPUs: the node has one per network card
+    (gpu_node_pool.efa_network_interfaces); workers sharing a node split them by GPU share."""
+    itype = aws_catalog().get(pool.instance_type)
+    return max(1, itype.efa_interface_count * gpus // itype.gpu_count)
+
+
+def _aws_devices(pool: GpuPoolSpec, gpus: int) -> dict[str, int]:
+    return {AWS_EFA_RESOURCE: aws_efa_per_worker(pool, gpus)} if pool.use_efa else {}
 
 
 def _aws_fsx_volume(spec: EnvironmentSpec, refs: PlatformRefs, namespace: str, labels: dict[str, str]) -> list[Manifest]:
@@ -108,7 +115,7 @@ AWS = CloudProfile(
                                 aws_catalog().get(pool.instance_type).memory_gib),
     shared_volume=_aws_fsx_volume,
     service_account_annotations=lambda refs: {"eks.amazonaws.com/role-arn": refs.trainer_role_arn},
-    extra_worker_containers=lambda pool: [],
+    extra_worker_containers=lambda pool: [],  # GKE A3 would add the GPUDirect-TCPX sidecar here
     checkpoint_uri_scheme="s3",
 )
 

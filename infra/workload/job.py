@@ -21,7 +21,7 @@ Manifest = dict[str, Any]
 KUBERAY_API_VERSION = "ray.io/v1"
 RAY_VERSION = "2.52.1"  # must equal the trainer image's ray (requirements.txt, trainer/Dockerfile)
 TRAINER_METRICS_PORT = 9464
-HEAD_CPU, HEAD_MEMORY = "4", "16Gi"
+HEAD_CPU, HEAD_MEMORY = "2", "8Gi"  # fits the smallest system node (m6i.xlarge) beside its daemons
 # A worker asks for its GPU share of the node's CPU and memory, less headroom for kubelet and node daemons.
 WORKER_NODE_SHARE = 0.85
 FINISHED_TTL_S = 24 * 3600  # keep the finished cluster's pods a day for logs, then free the GPUs' reservations
@@ -101,7 +101,7 @@ def rayjob_manifest(spec: EnvironmentSpec, job: JobSpec, cloud: CloudProfile, re
                              "volumeMounts": head_mounts, "securityContext": security}]}}}
 
     gpus = job.gpus_per_worker
-    devices = {cloud.gpu_resource: gpus, **cloud.device_resources(pool)}
+    devices = {cloud.gpu_resource: gpus, **cloud.device_resources(pool, gpus)}
     vcpu, memory_gib = cloud.node_capacity(pool)
     share = WORKER_NODE_SHARE * gpus / cloud.gpus_per_node(pool)
     worker_resources = {"cpu": str(max(1, int(vcpu * share))), "memory": f"{max(1, int(memory_gib * share))}Gi",

@@ -96,8 +96,11 @@ def test_gpu_efa_requests_selectors_and_tolerations_match_the_pools(prod, prod_m
         for bound in ("requests", "limits"):
             res = container["resources"][bound]
             assert res["nvidia.com/gpu"] == str(job.gpus_per_worker)
-            if pool.use_efa:
-                assert res["vpc.amazonaws.com/efa"] == str(itype.efa_interface_count)
+            if pool.use_efa:  # a whole-node worker gets every EFA interface of the node, a partial one its share
+                share = itype.efa_interface_count * job.gpus_per_worker // itype.gpu_count
+                assert res["vpc.amazonaws.com/efa"] == str(max(1, share))
+                if job.gpus_per_worker == itype.gpu_count:
+                    assert res["vpc.amazonaws.com/efa"] == str(itype.efa_interface_count)
             else:
                 assert "vpc.amazonaws.com/efa" not in res
         assert {"name": "metrics", "containerPort": 9464, "protocol": "TCP"} in container["ports"]
@@ -217,3 +220,22 @@ def test_render_k8s_bad_input_exits_2(tmp_path, capsys, argv, needle):
     assert cli_main(["render-k8s", *argv, "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert needle in err and "Traceback" not in err
+
+
+def test_workers_sharing_a_node_split_its_efa_interfaces(prod):
+    import copy
+
+    from infra.spec import environment_path, parse
+    from infra.workload import PlatformRefs, workload_manifests
+
+    data = yaml.safe_load(environment_path("prod").read_text())
+    data = copy.deepcopy(data)
+    job = data["jobs"][1]
+    pool = next(p for p in prod.node_pools if p.name == job["pool"])
+    itype = aws_catalog().get(pool.instance_type)
+    job["gpus_per_worker"] = itype.gpu_count // 2
+    spec = parse(data)
+    rayjob = _rayjobs(workload_manifests(spec, PlatformRefs.placeholders(spec)))[job["name"]]
+    res = rayjob["spec"]["rayClusterSpec"]["workerGroupSpecs"][0]["template"]["spec"]["containers"][0]["resources"]
+    assert res["requests"]["nvidia.com/gpu"] == str(itype.gpu_count // 2)
+    assert res["requests"]["vpc.amazonaws.com/efa"] == str(itype.efa_interface_count // 2)
