@@ -121,6 +121,18 @@ class Terraform:
         self.run("destroy", "-auto-approve", "-input=false", "-no-color", f"-parallelism={parallelism}",
                  *self._var_args())
 
+    def state_remove(self, address: str) -> None:
+        self.run("state", "rm", "-no-color", address)
+
+    def state_attribute(self, address: str, attribute: str) -> str | None:
+        import json
+
+        proc = self.run("show", "-json", "-no-color")
+        for resource in json.loads(proc.stdout or "{}").get("values", {}).get("root_module", {}).get("resources", []):
+            if resource["address"] == address:
+                return resource["values"].get(attribute)
+        return None
+
     def state_resources(self) -> list[str]:
         proc = self.run("state", "list", ok_codes=(0, 1))
         return [line for line in proc.stdout.splitlines() if line.strip()]

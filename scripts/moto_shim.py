@@ -110,6 +110,46 @@ def _releasing_fsx_enis(delete_file_system):
     return delete
 
 
+def _eks_read_back(create_cluster_response, create_nodegroup_response, nodegroup_init):
+    # EKS returns a cluster's accessConfig and a node group's updateConfig, and omits remoteAccess on node
+    # groups created without it; moto drops the first two and invents an SSH key ("eksKeypair") for the
+    # third, and each makes terraform change or replace the resource on every plan.
+    def create_cluster(self):
+        result = create_cluster_response(self)
+        access = self._get_param("accessConfig")
+        cluster = self.eks_backend.clusters.get(self._get_param("name"))
+        if cluster is not None and access:
+            cluster.access_config = {"authenticationMode": access.get("authenticationMode", "CONFIG_MAP")}
+        return result
+
+    def create_nodegroup(self):
+        result = create_nodegroup_response(self)
+        cluster = self.eks_backend.clusters.get(self._get_param("name"))
+        group = cluster.nodegroups.get(self._get_param("nodegroupName")) if cluster else None
+        if group is not None and self._get_param("updateConfig"):
+            group.update_config = self._get_param("updateConfig")
+        return result
+
+    def nodegroup(self, *args, **kwargs):
+        nodegroup_init(self, *args, **kwargs)
+        if not kwargs.get("remote_access"):
+            self.remote_access = None
+
+    return create_cluster, create_nodegroup, nodegroup
+
+
+def _launch_template_data_without_own_tags(version_init):
+    # The tags of the launch template itself are not part of its data; moto files them there, so the
+    # provider sees an extra tag_specifications block it never wrote.
+    def init(self, template, number, data, description, *args, **kwargs):
+        if isinstance(data, dict) and data.get("TagSpecifications"):
+            data = {**data, "TagSpecifications": [t for t in data["TagSpecifications"]
+                                                  if t.get("ResourceType") != "launch-template"]}
+        version_init(self, template, number, data, description, *args, **kwargs)
+
+    return init
+
+
 def install() -> None:
     from moto.eks.models import EKSBackend
     from moto.s3.responses import S3Response
@@ -119,7 +159,15 @@ def install() -> None:
         EKSBackend.create_cluster, EKSBackend.delete_cluster)
     from moto.fsx.models import FileSystem
 
+    from moto.ec2.models.launch_templates import LaunchTemplateVersion
+    from moto.eks.models import Nodegroup
+    from moto.eks.responses import EKSResponse
     from moto.fsx.models import FSxBackend
+
+    EKSResponse.create_cluster, EKSResponse.create_nodegroup, Nodegroup.__init__ = _eks_read_back(  # type: ignore[method-assign]
+        EKSResponse.create_cluster, EKSResponse.create_nodegroup, Nodegroup.__init__)
+    LaunchTemplateVersion.__init__ = _launch_template_data_without_own_tags(  # type: ignore[method-assign]
+        LaunchTemplateVersion.__init__)
 
     FileSystem.__init__, FileSystem.to_dict = _with_fsx_read_back(FileSystem.__init__, FileSystem.to_dict)  # type: ignore[method-assign]
     FSxBackend.delete_file_system = _releasing_fsx_enis(FSxBackend.delete_file_system)  # type: ignore[method-assign]
