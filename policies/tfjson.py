@@ -59,6 +59,14 @@ class Stack:
         return str(env) if env else self.path.parent.name
 
     @property
+    def cloud(self) -> str:
+        """"aws" or "gcp": from the metadata block, else from the resource types (a fixture may lack metadata)."""
+        cloud = self.meta.get("cloud")
+        if isinstance(cloud, str):
+            return cloud
+        return "gcp" if any(r.type.startswith("google_") for r in self.resources.values()) else "aws"
+
+    @property
     def emulated(self) -> bool:
         return self.meta.get("emulated") is True
 

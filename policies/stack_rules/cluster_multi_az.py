@@ -17,6 +17,8 @@ MIN_AZS = 2
 
 
 def evaluate(stack: Stack) -> list[RuleResult]:
+    if stack.cloud == "gcp":  # GKE stacks are covered by TY_STACK_010
+        return []
     clusters = list(stack.of_type("aws_eks_cluster"))
     if not clusters:
         return [RuleResult("stack", "FAILED", "no aws_eks_cluster in the stack")]

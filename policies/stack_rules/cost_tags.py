@@ -16,6 +16,7 @@ from policies.tfjson import Stack
 RULE_ID = "TY_STACK_005"
 NAME = "Taggable resources carry the required cost tags"
 CONTROL = "MOD-205 §12 cost attribution"
+STACK_KINDS = ("platform", "workload")
 
 # Resources that accept `tags` even when the JSON omits the attribute.
 TAGGABLE = frozenset({

@@ -30,6 +30,8 @@ def _budget_usd(stack: Stack) -> float | None:
 
 
 def evaluate(stack: Stack) -> list[RuleResult]:
+    if stack.cloud == "gcp":  # GKE stacks are covered by TY_STACK_009
+        return []
     catalog = aws_catalog()
     total, problems = 0.0, []
     for group in gpu_node_groups(stack):
