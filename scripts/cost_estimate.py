@@ -53,6 +53,10 @@ class CostInputs:
     fsx_size_gib: int | None
     fsx_throughput_mbps_per_tib: int | None
     kms_keys: int
+    # GCP (scripts/cost_estimate_gcp.py); eks_clusters then counts GKE clusters and nat_gateways Cloud NAT gateways.
+    cloud: str = "aws"
+    filestore_tier: str | None = None
+    filestore_gib: int | None = None
 
 
 @dataclass(frozen=True)
@@ -96,9 +100,15 @@ class Estimate:
         return "accepted_over_budget" if self.inputs.accept_ceiling_over_budget else "over_budget"
 
     def to_dict(self) -> dict[str, Any]:
-        catalog = aws_catalog()
+        if self.inputs.cloud == "gcp":
+            from infra.catalog_gcp import gcp_catalog
+
+            catalog: Any = gcp_catalog()
+        else:
+            catalog = aws_catalog()
         return {
             "environment": self.inputs.environment,
+            "cloud": self.inputs.cloud,
             "source": self.inputs.source,
             "emulated": self.inputs.emulated,
             "prices": {"region": catalog.price.region, "as_of": catalog.price.as_of,
@@ -114,6 +124,10 @@ class Estimate:
 
 # --------------------------------------------------------------------------- inputs
 def inputs_from_spec(spec: EnvironmentSpec, source: str) -> CostInputs:
+    if spec.cloud.value == "gcp":
+        from scripts.cost_estimate_gcp import inputs_from_spec as gcp_inputs
+
+        return gcp_inputs(spec, source)
     zones = len(spec.availability_zones)
     pools = [Pool(p.name, "gpu", p.instance_type, len(p.zones), p.min_size, p.desired_size, p.max_size,
                   p.root_volume_gib) for p in spec.node_pools]
@@ -156,6 +170,10 @@ def inputs_from_stack(stack: Stack) -> CostInputs:
     meta = stack.meta
     if not meta:
         raise StackInputError(f"{stack.path}: no //.trainyard metadata block; re-run `make synth`")
+    if meta.get("cloud") == "gcp":
+        from scripts.cost_estimate_gcp import inputs_from_stack as gcp_inputs
+
+        return gcp_inputs(stack)
     groups = [g for g in stack.of_type("aws_eks_node_group")]
     pools: list[Pool] = []
     for p in meta.get("gpu_pools") or []:
@@ -195,6 +213,10 @@ def _item(key: str, category: str, description: str, quantity: float, unit: str,
 
 
 def _scenario(inputs: CostInputs, size: str) -> Scenario:
+    if inputs.cloud == "gcp":
+        from scripts.cost_estimate_gcp import scenario
+
+        return scenario(inputs, size)
     catalog = aws_catalog()
     hours = HOURS_PER_MONTH
     s = Scenario()
