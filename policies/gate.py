@@ -221,7 +221,14 @@ def _checkov_findings(stack: Stack, text: str, records: list[dict[str, Any]]) ->
 # --------------------------------------------------------------------------- stack rules
 def _rule_findings(stack: Stack, text: str) -> list[Finding]:
     findings = []
+    kind = stack.meta.get("stack", "platform")  # "workload" stacks carry Kubernetes objects, not the platform
     for rule in stack_rules.all_rules():
+        kinds = getattr(rule, "STACK_KINDS", ("platform",))
+        if kind not in kinds:
+            findings.append(Finding(rule.RULE_ID, rule.NAME, "stack", "SKIPPED",
+                                    f"applies to {'/'.join(kinds)} stacks; this is a {kind} stack",
+                                    source="stack-rule"))
+            continue
         try:
             results = rule.evaluate(stack)
         except Exception as exc:  # a crashing rule proves nothing: fail closed

@@ -37,15 +37,11 @@ def fixture_gate() -> dict[Path, StackReport]:
 
 
 @pytest.fixture(scope="session")
-def synthesized_stacks() -> list[Path]:
-    """The project's own stacks; synthesized once if `make synth` has not run yet."""
-    found = sorted((REPO / "cdktf.out" / "stacks").glob("*/cdk.tf.json"))
-    if not found:
-        proc = subprocess.run([sys.executable, "stacks/main.py"], cwd=REPO, capture_output=True, text=True,
-                              timeout=600)
-        assert proc.returncode == 0, proc.stderr[-2000:]
-        found = sorted((REPO / "cdktf.out" / "stacks").glob("*/cdk.tf.json"))
-    assert found, "synth produced no cdktf.out/stacks/*/cdk.tf.json"
+def synthesized_stacks(synth_dir: Path) -> list[Path]:
+    """The project's own stacks, synthesized fresh once per session (tests/conftest.py) — never a stale
+    cdktf.out left by an earlier `make synth`."""
+    found = sorted(synth_dir.glob("*/cdk.tf.json"))
+    assert found, "synth produced no stacks/*/cdk.tf.json"
     return found
 
 
