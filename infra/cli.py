@@ -94,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["train"]:
+        # Everything after `train` belongs to the trainer's own parser (argparse.REMAINDER would stop at
+        # the first `--flag`), so hand over before parsing anything.
+        return _cmd_train(argparse.Namespace(trainer_args=argv[1:]))
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -114,3 +114,10 @@ def test_validate_cli_exit_codes_and_no_traceback(tmp_path: Path) -> None:
     assert good.returncode == 0, good.stderr
     missing = subprocess.run([*cli, str(tmp_path / "nope.yaml")], capture_output=True, text=True, cwd=REPO)
     assert missing.returncode == 2 and "file not found" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_trainyard_train_hands_every_flag_to_the_trainer() -> None:
+    proc = subprocess.run([sys.executable, "-m", "infra.cli", "train", "--model", "nope"], capture_output=True,
+                          text=True, cwd=REPO)
+    assert proc.returncode == 2
+    assert "--model" in proc.stderr and "gpt-tiny" in proc.stderr and "Traceback" not in proc.stderr
