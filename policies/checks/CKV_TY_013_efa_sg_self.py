@@ -12,7 +12,9 @@ _OTHER_SOURCES = ("cidr_blocks", "ipv6_cidr_blocks", "prefix_list_ids", "securit
 
 
 def _self_only(rule) -> bool:
-    return truthy(rule.get("self")) and not any(many(rule.get(key)) for key in _OTHER_SOURCES)
+    # cdktf writes unset list attributes as null, which checkov hands over as [None]: not a source.
+    return truthy(rule.get("self")) and not any(
+        v not in (None, "") for key in _OTHER_SOURCES for v in many(rule.get(key)))
 
 
 class EfaSecurityGroupSelfOnly(BaseResourceCheck):
