@@ -66,6 +66,13 @@ def _on_gcp(info: ValidationInfo) -> bool:
     return (info.context or {}).get("cloud") == "gcp"
 
 
+def _check_name(value: str) -> str:
+    if not _NAME_RE.match(value):
+        raise _fail("name", "{value!r} must be 3-32 lower-case letters, digits or '-', starting with a letter",
+                    value=value)
+    return value
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -299,10 +306,7 @@ class GpuPoolSpec(NodeGroupSize):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not _NAME_RE.match(value):
-            raise _fail("name", "{value!r} must be 3-32 lower-case letters, digits or '-', starting with a letter",
-                        value=value)
-        return value
+        return _check_name(value)
 
     @field_validator("instance_type")
     @classmethod
@@ -650,10 +654,7 @@ class EnvironmentSpec(_Model):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not _NAME_RE.match(value):
-            raise _fail("name", "{value!r} must be 3-32 lower-case letters, digits or '-', starting with a letter",
-                        value=value)
-        return value
+        return _check_name(value)
 
     @field_validator("region")
     @classmethod
