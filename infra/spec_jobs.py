@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from pydantic_core import PydanticCustomError
 
 from infra.catalog import aws_catalog
+from infra.catalog_gcp import gcp_catalog
 
 # The trainer's models (trainer/config.py MODELS); infra must not import the trainer, so they are listed here
 # and tests/workload checks the two lists agree.
@@ -36,8 +37,23 @@ def _fail(kind: str, message: str, **ctx: Any) -> PydanticCustomError:
 
 
 class CheckpointStore(str, enum.Enum):
-    s3 = "s3"  # the environment's checkpoint bucket, through the trainer's IRSA role
-    fsx = "fsx"  # the shared file system mounted at /fsx (fast restore; no versioning)
+    s3 = "s3"  # AWS: the environment's checkpoint bucket, through the trainer's IRSA role
+    fsx = "fsx"  # AWS: the shared file system (FSx for Lustre; fast restore; no versioning)
+    gcs = "gcs"  # GCP: the environment's checkpoint bucket, through the trainer's Workload Identity
+    filestore = "filestore"  # GCP: the shared file system (Filestore)
+
+    @property
+    def on_shared_file_system(self) -> bool:
+        """True for the shared file system, False for the object store (the same choice on either cloud)."""
+        return self in (CheckpointStore.fsx, CheckpointStore.filestore)
+
+
+# Per cloud: the object store (the default) and the shared file system, with the spec section each needs.
+CLOUD_CHECKPOINT_STORES: dict[str, tuple[CheckpointStore, CheckpointStore]] = {
+    "aws": (CheckpointStore.s3, CheckpointStore.fsx),
+    "gcp": (CheckpointStore.gcs, CheckpointStore.filestore),
+}
+SHARED_FS_SECTION = {"aws": "storage.fsx", "gcp": "storage.filestore"}
 
 
 class JobSpec(BaseModel):
@@ -52,7 +68,8 @@ class JobSpec(BaseModel):
     gpus_per_worker: int = Field(ge=1, description="GPUs per worker pod; at most the pool's GPUs per node.")
     checkpoint_every: int | Literal["auto"] = Field(
         "auto", description="Steps between checkpoints, or 'auto' (Young/Daly from the failure rate).")
-    checkpoint_store: CheckpointStore = CheckpointStore.s3
+    checkpoint_store: CheckpointStore | None = Field(
+        None, description="s3 or fsx on AWS, gcs or filestore on GCP; default: the cloud's object store.")
     budget_usd: float = Field(gt=0, description="The trainer checkpoints and stops (exit 3) before spending more.")
     max_steps: int = Field(ge=1)
     image: str = Field(description="Trainer image pinned by digest: repo@sha256:<64 hex>.")
@@ -128,8 +145,9 @@ class JobSpec(BaseModel):
     def _fits_node(cls, value: int, info: ValidationInfo) -> int:
         pools = (info.context or {}).get("node_pools") or {}
         itype_name = pools.get(info.data.get("pool"))
-        if itype_name in aws_catalog():
-            gpus = aws_catalog().get(itype_name).gpu_count
+        catalog = gcp_catalog() if (info.context or {}).get("cloud") == "gcp" else aws_catalog()
+        if itype_name in catalog:
+            gpus = catalog.get(itype_name).gpu_count
             if value > gpus:
                 raise _fail("gpus", "{value} GPUs per worker do not fit on one {itype} node of pool {pool!r}, "
                             "which has {gpus}; use at most {gpus}", value=value, itype=itype_name,
@@ -145,9 +163,20 @@ class JobSpec(BaseModel):
 
     @field_validator("checkpoint_store")
     @classmethod
-    def _store(cls, value: CheckpointStore, info: ValidationInfo) -> CheckpointStore:
-        if value is CheckpointStore.fsx and not (info.context or {}).get("shared_file_system", False):
-            raise _fail("store", "checkpoint_store 'fsx' needs storage.fsx in this environment; add it or use 's3'")
+    def _store(cls, value: CheckpointStore | None, info: ValidationInfo) -> CheckpointStore | None:
+        if value is None:
+            return value
+        cloud = (info.context or {}).get("cloud") or "aws"
+        stores = CLOUD_CHECKPOINT_STORES.get(cloud)
+        if stores is None:
+            return value  # an unknown cloud is reported by the spec's own `cloud` check
+        if value not in stores:
+            raise _fail("store", "checkpoint_store {value!r} is not available on {cloud}; use {obj!r} (the "
+                        "checkpoint bucket) or {shared!r} (the shared file system)", value=value.value, cloud=cloud,
+                        obj=stores[0].value, shared=stores[1].value)
+        if value.on_shared_file_system and not (info.context or {}).get("shared_file_system", False):
+            raise _fail("store", "checkpoint_store {value!r} needs {section} in this environment; add it or use "
+                        "{obj!r}", value=value.value, section=SHARED_FS_SECTION[cloud], obj=stores[0].value)
         return value
 
     @field_validator("image")
@@ -170,10 +199,13 @@ class JobSpec(BaseModel):
             object.__setattr__(self, "workers_max", hi)
         elif self.workers_min is None or self.workers_max is None:
             raise _fail("workers", "set workers: \"MIN:MAX\" or both workers_min and workers_max")
+        cloud = (info.context or {}).get("cloud") or "aws"
+        if self.checkpoint_store is None:  # the cloud's object store; frozen model: set once, here
+            object.__setattr__(self, "checkpoint_store", CLOUD_CHECKPOINT_STORES.get(cloud, (CheckpointStore.s3,))[0])
         # The driver (head pod) reads the metrics rank 0 (a worker pod) writes: the run dir must be shared storage.
         if not (info.context or {}).get("shared_file_system", True):
-            raise _fail("storage", "job {name!r} needs a shared file system for its run directory; add storage.fsx "
-                        "to this environment", name=self.name)
+            raise _fail("storage", "job {name!r} needs a shared file system for its run directory; add {section} "
+                        "to this environment", name=self.name, section=SHARED_FS_SECTION.get(cloud, "storage.fsx"))
         return self
 
     # ---- derived values the workload builders use (units in the names)
@@ -193,6 +225,7 @@ def jobs_context(data: Any) -> dict[str, Any]:
     jobs = data.get("jobs") if isinstance(data, dict) else None
     names = [j["name"] for j in jobs if isinstance(j, dict) and isinstance(j.get("name"), str)] \
         if isinstance(jobs, list) else []
-    return {"node_pools": pools, "job_names": names,
-            "shared_file_system": isinstance(storage, dict) and isinstance(storage.get("fsx"), dict)}
+    # Either cloud's shared file system counts (FSx on AWS, Filestore on GCP); the spec rejects the wrong one.
+    shared = isinstance(storage, dict) and any(isinstance(storage.get(k), dict) for k in ("fsx", "filestore"))
+    return {"node_pools": pools, "job_names": names, "shared_file_system": shared}
 

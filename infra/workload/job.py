@@ -14,7 +14,7 @@ from typing import Any
 from infra.monitoring import JOB_LABEL, POOL_LABEL, TRAINER_METRICS_PORT_NAME
 from infra.spec import EnvironmentSpec, GpuPoolSpec
 from infra.spec_jobs import CheckpointStore, JobSpec
-from infra.workload.clouds import SHARED_MOUNT_PATH, SHARED_PVC_NAME, CloudProfile, PlatformRefs
+from infra.workload.clouds import SHARED_PVC_NAME, CloudProfile, PlatformRefs
 
 Manifest = dict[str, Any]
 
@@ -40,8 +40,8 @@ def priority_class_name(spec: EnvironmentSpec, job: JobSpec) -> str:
 
 
 def checkpoint_uri(spec: EnvironmentSpec, job: JobSpec, cloud: CloudProfile, refs: PlatformRefs) -> str:
-    if job.checkpoint_store is CheckpointStore.fsx:
-        return f"{SHARED_MOUNT_PATH}/checkpoints/{job.name}"
+    if job.checkpoint_store is not None and job.checkpoint_store.on_shared_file_system:  # fsx / filestore
+        return f"{cloud.shared_mount_path}/checkpoints/{job.name}"
     prefix = spec.storage.checkpoints.prefix.strip("/")
     return f"{cloud.checkpoint_uri_scheme}://{refs.checkpoint_bucket}/{prefix + '/' if prefix else ''}{job.name}"
 
@@ -52,7 +52,7 @@ def trainer_command(spec: EnvironmentSpec, job: JobSpec, pool: GpuPoolSpec, clou
             "--workers", job.trainer_workers, "--device", "cuda", "--precision", "bf16",
             "--max-steps", str(job.max_steps), "--checkpoint-every", str(job.checkpoint_every),
             "--checkpoint-uri", checkpoint_uri(spec, job, cloud, refs),
-            "--run-dir", f"{SHARED_MOUNT_PATH}/runs/{job.name}",
+            "--run-dir", f"{cloud.shared_mount_path}/runs/{job.name}",
             "--metrics-host", "0.0.0.0", "--metrics-port", str(TRAINER_METRICS_PORT),
             "--budget-usd", f"{job.budget_usd:g}", "--gpu-hour-usd", f"{cloud.gpu_hour_usd(pool):g}"]
 
@@ -67,12 +67,12 @@ def _tolerations(pool: GpuPoolSpec) -> list[dict[str, str]]:
     return out
 
 
-def _pod_volumes(spec: EnvironmentSpec, shm_gib: int) -> tuple[list[dict], list[dict]]:
+def _pod_volumes(spec: EnvironmentSpec, cloud: CloudProfile, shm_gib: int) -> tuple[list[dict], list[dict]]:
     volumes: list[dict] = [{"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": f"{shm_gib}Gi"}}]
     mounts: list[dict] = [{"name": "dshm", "mountPath": "/dev/shm"}]  # NCCL and DataLoader workers need a big /dev/shm
-    if spec.storage.fsx is not None:
+    if spec.storage.fsx is not None or spec.storage.filestore is not None:
         volumes.append({"name": "shared-fs", "persistentVolumeClaim": {"claimName": SHARED_PVC_NAME}})
-        mounts.append({"name": "shared-fs", "mountPath": SHARED_MOUNT_PATH})
+        mounts.append({"name": "shared-fs", "mountPath": cloud.shared_mount_path})
     return volumes, mounts
 
 
@@ -88,7 +88,7 @@ def rayjob_manifest(spec: EnvironmentSpec, job: JobSpec, cloud: CloudProfile, re
     pod_common = {"serviceAccountName": spec.iam.trainer_service_account,
                   "priorityClassName": priority_class_name(spec, job)}
 
-    head_volumes, head_mounts = _pod_volumes(spec, shm_gib=4)
+    head_volumes, head_mounts = _pod_volumes(spec, cloud, shm_gib=4)
     head = {"serviceType": "ClusterIP",
             "rayStartParams": {"num-cpus": "0", "num-gpus": "0", "dashboard-host": "0.0.0.0"},
             "template": {"metadata": _pod_meta({**jl, "trainyard.io/ray-role": "head"}, annotations),
@@ -106,20 +106,25 @@ def rayjob_manifest(spec: EnvironmentSpec, job: JobSpec, cloud: CloudProfile, re
     share = WORKER_NODE_SHARE * gpus / cloud.gpus_per_node(pool)
     worker_resources = {"cpu": str(max(1, int(vcpu * share))), "memory": f"{max(1, int(memory_gib * share))}Gi",
                         **{k: str(v) for k, v in devices.items()}}
-    worker_volumes, worker_mounts = _pod_volumes(spec, shm_gib=16 * gpus)
+    worker_volumes, worker_mounts = _pod_volumes(spec, cloud, shm_gib=16 * gpus)
+    extras = cloud.worker_pod_extras(spec, pool, gpus)  # GKE A3: GPUDirect sidecar, NICs, NCCL env
+    sidecars = {"initContainers": list(extras.init_containers)} if extras.init_containers else {}
     worker = {"groupName": pool.name, "replicas": job.workers_min, "minReplicas": job.workers_min,
               "maxReplicas": job.workers_max, "rayStartParams": {"num-gpus": str(gpus)},
-              "template": {"metadata": _pod_meta({**jl, "trainyard.io/ray-role": "worker"}, annotations),
+              "template": {"metadata": _pod_meta({**jl, "trainyard.io/ray-role": "worker"},
+                                                 {**annotations, **extras.annotations}),
                            "spec": {**pod_common, "nodeSelector": {POOL_LABEL: pool.name},
-                                    "tolerations": _tolerations(pool), "volumes": worker_volumes,
+                                    "tolerations": _tolerations(pool),
+                                    "volumes": [*worker_volumes, *extras.volumes], **sidecars,
                                     "containers": [{
                                         "name": "ray-worker", "image": job.image,
                                         "resources": {"requests": dict(worker_resources),
                                                       "limits": dict(worker_resources)},
                                         "ports": [{"name": TRAINER_METRICS_PORT_NAME,
                                                    "containerPort": TRAINER_METRICS_PORT, "protocol": "TCP"}],
-                                        "env": [{"name": "NCCL_DEBUG", "value": "WARN"}],
-                                        "volumeMounts": worker_mounts, "securityContext": security},
+                                        "env": [{"name": "NCCL_DEBUG", "value": "WARN"}, *extras.env],
+                                        "volumeMounts": [*worker_mounts, *extras.volume_mounts],
+                                        "securityContext": security},
                                         *cloud.extra_worker_containers(pool)]}}}
 
     submitter = {"metadata": {"labels": {**jl, "trainyard.io/ray-role": "submitter"}, "annotations": dict(annotations)},

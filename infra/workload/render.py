@@ -42,6 +42,7 @@ def workload_manifests(spec: EnvironmentSpec, refs: PlatformRefs) -> list[Manife
                 "metadata": {"name": spec.iam.trainer_service_account, "namespace": ns, "labels": dict(labels),
                              "annotations": {**notes, **cloud.service_account_annotations(refs)}}})
     out.extend(cloud.shared_volume(spec, refs, ns, labels))
+    out.extend(cloud.cluster_objects(spec, labels))  # GKE: the GPU NIC networks A3 pods attach to
     for job in spec.jobs:
         out.append(priority_class(spec, job, labels, notes))
         out.append(disruption_budget(spec, job, namespace=ns, labels=labels, annotations=notes))

@@ -1,7 +1,9 @@
-"""WorkloadStack (`<env>-workload`): Helm releases and Kubernetes objects on the environment's EKS cluster.
+"""WorkloadStack (`<env>-workload`): Helm releases and Kubernetes objects on the environment's EKS or GKE cluster.
 
-The helm and kubernetes providers are configured from the cluster by name through the AWS provider's
-`aws_eks_cluster` / `aws_eks_cluster_auth` data sources, so this stack holds no credentials. Every object
+The helm and kubernetes providers are configured from the cluster by name, selected by the spec's cloud:
+on AWS through the AWS provider's `aws_eks_cluster` / `aws_eks_cluster_auth` data sources, on GCP through the
+google provider's `google_container_cluster` (endpoint, CA) and `google_client_config` (the caller's OAuth
+access token), so this stack holds no credentials. Every object
 is the dict from `infra.workload.render.workload_manifests()` — the same one `trainyard render-k8s` writes —
 wrapped in a `kubernetes_manifest`.
 
@@ -35,6 +37,7 @@ from infra.workload.render import object_id, workload_manifests
 # there on reads the same configuration, so relax them like stacks/platform_stack.py does for aws.
 PROVIDER_CONSTRAINTS = {"aws": ">= 5.99.1, < 6.0.0", "helm": ">= 2.17.0, < 3.0.0",
                         "kubernetes": ">= 2.37.1, < 3.0.0"}
+GOOGLE_PROVIDER_CONSTRAINT = ">= 6.38.0, < 7.0.0"  # as stacks/gcp_platform_stack.py
 CORE_API_GROUPS = ("v1", "policy/v1", "scheduling.k8s.io/v1")  # built in: no CRD needed at plan time
 CUSTOM_RESOURCES_VARIABLE = "custom_resources"
 
@@ -55,19 +58,59 @@ def aws_platform_refs(scope: Construct, spec: EnvironmentSpec, platform: Constru
                         checkpoint_bucket=f"{prefix}-checkpoints")
 
 
+def _eks_endpoint(stack: TerraformStack, spec: EnvironmentSpec,
+                  platform: Construct | None) -> tuple[PlatformRefs, dict[str, str]]:
+    AwsProvider(stack, "aws", region=spec.region, default_tags=[{"tags": dict(spec.cost_tags)}])
+    refs = aws_platform_refs(stack, spec, platform)
+    cluster = DataAwsEksCluster(stack, "cluster", name=refs.cluster_name)
+    auth = DataAwsEksClusterAuth(stack, "cluster-auth", name=refs.cluster_name)
+    return refs, {"host": cluster.endpoint,
+                  "cluster_ca_certificate": Fn.base64decode(cluster.certificate_authority.get(0).data),
+                  "token": auth.token}
+
+
+def _gke_endpoint(stack: TerraformStack, spec: EnvironmentSpec) -> tuple[PlatformRefs, dict[str, str]]:
+    # Imported only for GCP environments: the google bindings take ~10-20 s to load.
+    from cdktf_cdktf_provider_google.data_google_client_config import DataGoogleClientConfig
+    from cdktf_cdktf_provider_google.data_google_container_cluster import DataGoogleContainerCluster
+    from cdktf_cdktf_provider_google.data_google_filestore_instance import DataGoogleFilestoreInstance
+    from cdktf_cdktf_provider_google.provider import GoogleProvider
+
+    from infra.workload.clouds import gcp_filestore_location, gcp_platform_refs
+
+    assert spec.gcp is not None, "the spec validator requires a gcp block with cloud: gcp"
+    project = spec.gcp.project
+    GoogleProvider(stack, "google", project=project, region=spec.region)
+    # The platform stack's names are literals derived from the spec; only the Filestore IP needs a lookup.
+    ip = "FILESTORE_IP"
+    if spec.storage.filestore is not None:
+        name = gcp_platform_refs(spec, filestore_ip="").shared_fs["instance"]
+        fs = DataGoogleFilestoreInstance(stack, "filestore", name=name, project=project,
+                                         location=gcp_filestore_location(spec))
+        ip = Fn.element(fs.networks.get(0).ip_addresses, 0)
+    refs = gcp_platform_refs(spec, filestore_ip=ip)
+    # The regional cluster (GkeCluster: location = region); with a private endpoint, `endpoint` is the
+    # private one, reachable from master_authorized_networks (where `cdktf deploy` runs).
+    cluster = DataGoogleContainerCluster(stack, "cluster", name=refs.cluster_name, location=spec.region,
+                                         project=project)
+    client = DataGoogleClientConfig(stack, "client-config")
+    return refs, {"host": f"https://{cluster.endpoint}",
+                  "cluster_ca_certificate": Fn.base64decode(cluster.master_auth.get(0).cluster_ca_certificate),
+                  "token": client.access_token}
+
+
 class WorkloadStack(TerraformStack):
     def __init__(self, scope: Construct, id: str, *, spec: EnvironmentSpec, platform: Construct | None = None):
         super().__init__(scope, id)
-        AwsProvider(self, "aws", region=spec.region, default_tags=[{"tags": dict(spec.cost_tags)}])
-        refs = aws_platform_refs(self, spec, platform)
-        cluster = DataAwsEksCluster(self, "cluster", name=refs.cluster_name)
-        auth = DataAwsEksClusterAuth(self, "cluster-auth", name=refs.cluster_name)
-        endpoint = {"host": cluster.endpoint,
-                    "cluster_ca_certificate": Fn.base64decode(cluster.certificate_authority.get(0).data),
-                    "token": auth.token}
+        gke = getattr(spec.cloud, "value", spec.cloud) == "gcp"
+        refs, endpoint = _gke_endpoint(self, spec) if gke else _eks_endpoint(self, spec, platform)
         KubernetesProvider(self, "kubernetes", **endpoint)
         HelmProvider(self, "helm", kubernetes=endpoint)
-        for name, constraint in PROVIDER_CONSTRAINTS.items():
+        constraints = dict(PROVIDER_CONSTRAINTS)
+        if gke:
+            del constraints["aws"]
+            constraints["google"] = GOOGLE_PROVIDER_CONSTRAINT
+        for name, constraint in constraints.items():
             self.add_override(f"terraform.required_providers.{name}.version", constraint)
 
         custom = TerraformVariable(self, CUSTOM_RESOURCES_VARIABLE, type="bool", default=True,
@@ -93,6 +136,7 @@ class WorkloadStack(TerraformStack):
                                                      **extra))
         self.add_override("//.trainyard", {
             "environment": spec.name, "stack": "workload", "emulated": spec.emulated,
+            "cloud": "gcp" if gke else "aws",
             "helm_releases": [{"name": r.name, "chart": r.chart, "version": r.version, "namespace": r.namespace}
                               for r in helm_releases(spec, {})],
             "jobs": [job.name for job in spec.jobs],
