@@ -347,3 +347,22 @@ def test_render_k8s_gcp_prod(tmp_path, gcp_manifests):
     rayjob = next(e for e in index["objects"] if e["kind"] == "RayJob" and e["name"] == "gpt-small-h100")
     doc = yaml.safe_load((tmp_path / rayjob["file"]).read_text())
     assert _worker(doc)["template"]["spec"]["initContainers"][0]["name"] == "tcpxo-daemon"
+
+
+def test_a3_high_workers_carry_the_tcpx_sidecar_over_4_gpu_nics():
+    data = _gcp_data()
+    data["node_pools"][1]["instance_type"] = "a3-highgpu-8g"
+    spec = parse(data)
+    mtype = gcp_catalog().get("a3-highgpu-8g")
+    manifests = workload_manifests(spec, PlatformRefs.placeholders(spec))
+    template = _worker(_rayjobs(manifests)["gpt-small-h100"])["template"]
+    (daemon,) = template["spec"]["initContainers"]
+    assert daemon["name"] == "tcpx-daemon" and daemon["restartPolicy"] == "Always" and PINNED_TAG.match(daemon["image"])
+    interfaces = json.loads(template["metadata"]["annotations"][INTERFACES_ANNOTATION])
+    assert len(interfaces) - 1 == mtype.gpu_nics == 4
+    env = {e["name"]: e["value"] for e in template["spec"]["containers"][0]["env"]}
+    assert env["NCCL_GPUDIRECTTCPX_SOCKET_IFNAME"] == "eth1,eth2,eth3,eth4"
+    assert sum(1 for m in manifests if m["kind"] == "Network") == 4
+    kubernetes_validate.validate({"apiVersion": "v1", "kind": "PodTemplate",
+                                  "metadata": {"name": "w", "namespace": "training"}, "template": template},
+                                 _k8s_version(spec), strict=True)
