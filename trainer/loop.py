@@ -9,6 +9,7 @@ next collective deadlocks.
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import os
@@ -121,6 +122,7 @@ def run_worker(cfg: TrainConfig, ctx: WorkerContext) -> WorkerResult:
     device = _device(cfg, ctx.local_rank)
     rank, world = ctx.rank, ctx.world_size
     distributed = world > 1
+    completed = False
     if distributed:
         from datetime import timedelta
 
@@ -147,12 +149,22 @@ def run_worker(cfg: TrainConfig, ctx: WorkerContext) -> WorkerResult:
         start_step = 0
         if ctx.resume_from:
             start_step = _restore(cfg, ctx, storage, raw_model, opt, sched, scaler, sampler, device)
-        return _train(cfg, ctx, device, raw_model, model, opt, sched, scaler, amp_dtype, dataset, sampler,
-                      storage, start_step, exporters)
+        result = _train(cfg, ctx, device, raw_model, model, opt, sched, scaler, amp_dtype, dataset, sampler,
+                        storage, start_step, exporters)
+        completed = True
+        return result
     finally:
         for exp in exporters:
             exp.close()
         if distributed and dist.is_initialized():
+            if completed:
+                # Leave together: a rank that tears its group down while a peer is still inside a collective
+                # leaves gloo's worker threads blocked, and ~ProcessGroupGloo then joins them forever.
+                dist.barrier()
+            # DDP's reducer holds the process group; free it first so the group dies in
+            # destroy_process_group, not later in a frame-exit destructor nobody can time out.
+            model = None  # noqa: F841
+            gc.collect()
             dist.destroy_process_group()
 
 
