@@ -30,13 +30,16 @@ class _Parser(argparse.ArgumentParser):
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     failed = 0
-    for name in args.files:
+    names = [*args.files, *args.envs]
+    if not names:
+        raise UsageError("name a spec: `trainyard validate --env prod` or `trainyard validate stacks/environments/prod.yaml`")
+    for name in names:
         try:
-            spec = load(name)
+            spec = load(env_spec_path(name))
         except SpecError as exc:
             failed += 1
             for issue in exc.issues:
-                print(f"{issue}" if len(args.files) == 1 else f"{name}: {issue}", file=sys.stderr)
+                print(f"{issue}" if len(names) == 1 else f"{name}: {issue}", file=sys.stderr)
             continue
         if not args.quiet:
             pools = ", ".join(f"{p.name}({p.instance_type}×{p.max_size}/AZ in {len(p.zones)} AZ)" for p in spec.node_pools)
@@ -79,7 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     validate = sub.add_parser("validate", help="validate environment spec files (exit 2 on any error)")
-    validate.add_argument("files", nargs="+", metavar="FILE")
+    validate.add_argument("files", nargs="*", metavar="FILE|ENV",
+                          help="spec files, or environment names under stacks/environments/")
+    validate.add_argument("--env", dest="envs", action="append", default=[], metavar="ENV",
+                          help="an environment name (repeatable), e.g. --env prod")
     validate.add_argument("-q", "--quiet", action="store_true")
     validate.set_defaults(func=_cmd_validate)
 

@@ -40,6 +40,7 @@ _K8S_VERSION_RE = re.compile(r"^1\.(2[89]|3[0-9])$")
 _LABEL_KEY_RE = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ARN_RE = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$")
+_POLICY_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/.+$")  # customer- or AWS-managed
 _CAPACITY_RESERVATION_RE = re.compile(r"^cr-[0-9a-f]{8,17}$")
 
 # Kubernetes versions EKS offers in standard or extended support (checked live by `trainyard preflight`).
@@ -488,11 +489,77 @@ class StorageSpec(_Model):
     checkpoints: CheckpointBucketSpec = CheckpointBucketSpec()
 
 
+_GITHUB_REPOSITORY_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+
+
+def _check_policy_arns(arns: list[str]) -> list[str]:
+    for arn in arns:
+        if not _POLICY_ARN_RE.match(arn):
+            raise _fail("arn", "{arn!r} is not a managed policy ARN like "
+                        "'arn:aws:iam::123456789012:policy/trainyard-apply' or "
+                        "'arn:aws:iam::aws:policy/ReadOnlyAccess'", arn=arn)
+    return arns
+
+
+class GithubActionsSpec(_Model):
+    """AWS roles that the PR (plan) and merge (apply) workflows assume through GitHub's OIDC provider."""
+
+    repository: str = Field(description="'org/repo' whose workflows may assume the roles; no wildcards.")
+    apply_role_policy_arns: list[str] = Field(
+        min_length=1, description="Managed policies terraform apply needs for this environment.")
+    plan_role_policy_arns: list[str] = Field(
+        default_factory=list, description="Managed policies for the read-only plan role (default: ReadOnlyAccess).")
+    existing_oidc_provider_arn: str | None = Field(
+        None, description="The account's GitHub OIDC provider, when another stack already created it "
+                          "(an account holds one per issuer URL).")
+    plan_on_ref: str | None = Field(
+        "refs/heads/main", description="Branch ref the plan role also trusts (drift.yml's schedule); null: PRs only.")
+
+    @field_validator("repository")
+    @classmethod
+    def _repository(cls, value: str) -> str:
+        if not _GITHUB_REPOSITORY_RE.match(value):
+            raise _fail("github_repository", "{value!r} must look like 'org/repo' (letters, digits, '_.-'; "
+                        "no wildcards: a wildcard lets forks assume the roles)", value=value)
+        return value
+
+    @field_validator("apply_role_policy_arns", "plan_role_policy_arns")
+    @classmethod
+    def _policies(cls, arns: list[str]) -> list[str]:
+        return _check_policy_arns(arns)
+
+    @field_validator("plan_role_policy_arns")
+    @classmethod
+    def _read_only(cls, arns: list[str]) -> list[str]:
+        admin = [a for a in arns if a.rsplit("/", 1)[-1] in ("AdministratorAccess", "PowerUserAccess", "IAMFullAccess")]
+        if admin:
+            raise _fail("read_only", "{admin} grant write access; the plan role must stay read-only "
+                        "(leave the list empty for arn:aws:iam::aws:policy/ReadOnlyAccess)", admin=admin)
+        return arns
+
+    @field_validator("existing_oidc_provider_arn")
+    @classmethod
+    def _provider(cls, arn: str | None) -> str | None:
+        if arn is not None and (not _ARN_RE.match(arn) or ":oidc-provider/token.actions.githubusercontent.com" not in arn):
+            raise _fail("arn", "{arn!r} is not a GitHub OIDC provider ARN like 'arn:aws:iam::123456789012:"
+                        "oidc-provider/token.actions.githubusercontent.com'", arn=arn)
+        return arn
+
+    @field_validator("plan_on_ref")
+    @classmethod
+    def _ref(cls, ref: str | None) -> str | None:
+        if ref is not None and (not ref.startswith("refs/heads/") or "*" in ref):
+            raise _fail("ref", "{ref!r} must be a full branch ref like 'refs/heads/main' (no wildcards)", ref=ref)
+        return ref
+
+
 class IamSpec(_Model):
     admin_principal_arns: list[str] = Field(default_factory=list, description="Granted EKS cluster-admin access.")
     permissions_boundary_arn: str | None = Field(None, description="Attached to every role the stack creates.")
     trainer_namespace: str = "training"
     trainer_service_account: str = "trainer"
+    github_actions: GithubActionsSpec | None = Field(
+        None, description="AWS only: OIDC roles for the PR plan / apply-on-merge workflows (docs/ci.md).")
 
     @field_validator("admin_principal_arns")
     @classmethod
@@ -506,10 +573,7 @@ class IamSpec(_Model):
     @field_validator("permissions_boundary_arn")
     @classmethod
     def _boundary(cls, arn: str | None) -> str | None:
-        if arn is not None and (not _ARN_RE.match(arn) or ":policy/" not in arn):
-            raise _fail("arn", "{arn!r} is not a managed policy ARN like "
-                        "'arn:aws:iam::123456789012:policy/boundary'", arn=arn)
-        return arn
+        return arn if arn is None else _check_policy_arns([arn])[0]
 
 
 class ReleaseChannel(str, enum.Enum):
@@ -763,6 +827,9 @@ def _cloud_cross_checks(spec: EnvironmentSpec) -> list[str]:
     if spec.iam.admin_principal_arns or spec.iam.permissions_boundary_arn:
         problems.append("iam.admin_principal_arns / permissions_boundary_arn are AWS IAM; on GCP use "
                         "gcp.admin_members")
+    if spec.iam.github_actions is not None:
+        problems.append("iam.github_actions creates AWS IAM roles for GitHub's OIDC provider; on GCP the "
+                        "workflows authenticate through Workload Identity Federation, set up outside trainyard")
     if spec.budget.sns_topic_arn:
         problems.append("budget.sns_topic_arn is AWS SNS; on GCP the stack creates the budget's Pub/Sub topic")
     if "scale_gpu_pools_to_zero_on_breach" in spec.budget.model_fields_set and \
@@ -809,9 +876,9 @@ def load(path: str | Path) -> EnvironmentSpec:
         text = path.read_text()
     except FileNotFoundError:
         known = ", ".join(sorted(p.stem for p in ENVIRONMENTS_DIR.glob("*.yaml"))) or "none"
-        raise SpecError(str(path), [SpecIssue("", f"file not found; environments in {ENVIRONMENTS_DIR}: {known}")])
+        raise SpecError(str(path), [SpecIssue("", f"{path}: file not found; environments in {ENVIRONMENTS_DIR}: {known}")])
     except OSError as exc:
-        raise SpecError(str(path), [SpecIssue("", f"cannot read the file: {exc.strerror}")]) from None
+        raise SpecError(str(path), [SpecIssue("", f"{path}: cannot read the file: {exc.strerror}")]) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

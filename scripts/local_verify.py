@@ -186,6 +186,24 @@ class Verifier:
         self.check(f"iam/{self.prefix}-nodes", "only the node managed policies",
                    attached == {"AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"},
                    sorted(attached))
+        github = self.spec.iam.github_actions
+        if github is not None:
+            self._github_actions(iam, github.repository)
+
+    def _github_actions(self, iam: Any, repository: str) -> None:
+        providers = [iam.get_open_id_connect_provider(OpenIDConnectProviderArn=p["Arn"])
+                     for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]
+                     if p["Arn"].endswith("/token.actions.githubusercontent.com")]
+        self.check("iam/oidc-provider", "GitHub OIDC provider with the STS audience",
+                   len(providers) == 1 and providers[0]["ClientIDList"] == ["sts.amazonaws.com"],
+                   [p.get("ClientIDList") for p in providers])
+        for role_name, subject in ((f"{self.prefix}-github-plan", f"repo:{repository}:pull_request"),
+                                   (f"{self.prefix}-github-apply-{self.spec.name}",
+                                    f"repo:{repository}:environment:{self.spec.name}")):
+            condition = iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]
+            subjects = condition["StringEquals"]["token.actions.githubusercontent.com:sub"]
+            self.check(f"iam/{role_name}", f"trust pinned to {subject}",
+                       subject in ([subjects] if isinstance(subjects, str) else subjects), subjects)
 
 
 def verify(spec: EnvironmentSpec, endpoint_url: str) -> list[Check]:
@@ -204,4 +222,5 @@ def leftovers(spec, endpoint_url: str) -> list[str]:
     left += [f"iam role {r['RoleName']}" for r in client("iam").list_roles()["Roles"]
              if r["RoleName"].startswith(spec.resource_prefix)]
     left += [f"sns {t['TopicArn']}" for t in client("sns").list_topics()["Topics"]]
+    left += [f"oidc provider {p['Arn']}" for p in client("iam").list_open_id_connect_providers()["OpenIDConnectProviderList"]]
     return left

@@ -1,7 +1,7 @@
 """PlatformStack: wires one EnvironmentSpec to the constructs. No logic beyond the wiring."""
 from __future__ import annotations
 
-from cdktf import LocalBackend, TerraformStack, TerraformVariable
+from cdktf import LocalBackend, TerraformOutput, TerraformStack, TerraformVariable
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.provider import AwsProvider
@@ -10,6 +10,7 @@ from constructs import Construct
 from infra.catalog import aws_catalog
 from infra.constructs.cluster import Cluster
 from infra.constructs.cost import CostControls
+from infra.constructs.github_oidc import GithubOidc
 from infra.constructs.gpu_node_pool import EfaSecurityGroup, GpuNodePool
 from infra.constructs.iam import IrsaRole, node_role
 from infra.constructs.kms import PlatformKey
@@ -131,6 +132,18 @@ class PlatformStack(TerraformStack):
                      cluster_name=cluster.eks.name, permissions_boundary_arn=boundary,
                      budget_provider=budget_provider, breach_lambda=caps.lambda_functions,
                      budget_notifications=caps.budget_notifications)
+
+        github = spec.iam.github_actions
+        if github is not None:
+            oidc = GithubOidc(self, "github", repository=github.repository, environments=[spec.name],
+                              apply_role_policy_arns=list(github.apply_role_policy_arns),
+                              plan_role_policy_arns=list(github.plan_role_policy_arns) or None,
+                              permissions_boundary_arn=boundary,
+                              existing_provider_arn=github.existing_oidc_provider_arn,
+                              plan_also_on_ref=github.plan_on_ref, name_prefix=name, partition=partition)
+            # What docs/ci.md's repository variables AWS_PLAN_ROLE_ARN_<ENV> / AWS_APPLY_ROLE_ARN_<ENV> hold.
+            TerraformOutput(self, "github_plan_role_arn", value=oidc.plan_role.arn)
+            TerraformOutput(self, "github_apply_role_arn", value=oidc.apply_roles[spec.name].arn)
 
         # Machine-readable summary of what this stack provisions, for policy rules and the cost estimate,
         # which must work from the JSON alone (see docs/architecture.md, "the contract").

@@ -63,6 +63,14 @@ def test_spec_is_frozen() -> None:
     (lambda d: d["cluster"].update(endpoint_public_access=True), "cluster.public_access_cidrs", "is empty"),
     (lambda d: d["node_pools"][0]["capacity"].update(type="spott"), "node_pools[0].capacity.type",
      "did you mean 'spot'"),
+    (lambda d: d["iam"]["github_actions"].update(repository="acme/*"), "iam.github_actions.repository",
+     "no wildcards"),
+    (lambda d: d["iam"]["github_actions"].update(plan_role_policy_arns=["arn:aws:iam::aws:policy/AdministratorAccess"]),
+     "iam.github_actions.plan_role_policy_arns", "must stay read-only"),
+    (lambda d: d["iam"]["github_actions"].update(apply_role_policy_arns=[]), "iam.github_actions.apply_role_policy_arns",
+     "at least 1"),
+    (lambda d: d["iam"]["github_actions"].update(plan_on_ref="main"), "iam.github_actions.plan_on_ref",
+     "refs/heads/main"),
 ])
 def test_each_bad_input_names_its_field(mutate, path, fragment) -> None:
     data = _base()
@@ -113,7 +121,12 @@ def test_validate_cli_exit_codes_and_no_traceback(tmp_path: Path) -> None:
     good = subprocess.run([*cli, *map(str, all_environment_files())], capture_output=True, text=True, cwd=REPO)
     assert good.returncode == 0, good.stderr
     missing = subprocess.run([*cli, str(tmp_path / "nope.yaml")], capture_output=True, text=True, cwd=REPO)
-    assert missing.returncode == 2 and "file not found" in missing.stderr and "Traceback" not in missing.stderr
+    assert missing.returncode == 2 and "nope.yaml: file not found" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    by_name = subprocess.run([*cli, "--env", "prod", "dev"], capture_output=True, text=True, cwd=REPO)
+    assert by_name.returncode == 0 and "prod: ok" in by_name.stdout and "dev: ok" in by_name.stdout
+    nothing = subprocess.run(cli, capture_output=True, text=True, cwd=REPO)
+    assert nothing.returncode == 2 and "trainyard validate --env prod" in nothing.stderr
 
 
 def test_trainyard_train_hands_every_flag_to_the_trainer() -> None:

@@ -226,3 +226,27 @@ def test_local_switches_off_only_what_the_emulator_lacks(stacks: dict[str, dict]
     for stack_name in ("dev", "prod"):
         assert stacks[stack_name]["//"]["trainyard"]["disabled_capabilities"] == []
         assert resources(stacks[stack_name], "aws_eks_addon")
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_github_actions_roles_are_pinned_to_the_repo_and_this_environment(stacks: dict[str, dict], env: str) -> None:
+    roles = {r["name"]: json.loads(r["assume_role_policy"])["Statement"][0]
+             for r in resources(stacks[env], "aws_iam_role").values() if "-github-" in r["name"]}
+    apply_sub = roles[f"trainyard-{env}-github-apply-{env}"]["Condition"]["StringEquals"]
+    assert apply_sub["token.actions.githubusercontent.com:sub"] == f"repo:acme/trainyard:environment:{env}"
+    plan = roles[f"trainyard-{env}-github-plan"]["Condition"]["StringEquals"]
+    assert plan["token.actions.githubusercontent.com:sub"][0] == "repo:acme/trainyard:pull_request"
+    assert set(stacks[env]["output"]) >= {"github_plan_role_arn", "github_apply_role_arn"}
+
+
+def test_prod_reuses_the_accounts_github_oidc_provider_and_dev_creates_one(stacks: dict[str, dict]) -> None:
+    def github_providers(env: str) -> list[dict]:
+        return [v for v in resources(stacks[env], "aws_iam_openid_connect_provider").values()
+                if v.get("url") == "https://token.actions.githubusercontent.com"]
+
+    assert github_providers("prod") == []
+    (dev_provider,) = github_providers("dev")
+    assert dev_provider["client_id_list"] == ["sts.amazonaws.com"]
+    prod_trust = [json.loads(r["assume_role_policy"])["Statement"][0]["Principal"]["Federated"]
+                  for r in resources(stacks["prod"], "aws_iam_role").values() if "-github-" in r["name"]]
+    assert prod_trust == ["arn:aws:iam::444455556666:oidc-provider/token.actions.githubusercontent.com"] * 2
