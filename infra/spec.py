@@ -16,66 +16,39 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
-from pydantic_core import PydanticCustomError
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from infra.catalog import aws_catalog, unknown_instance_type_message
 from infra.catalog_gcp import gcp_catalog
+from infra.spec_base import SpecModel, check_name, fail, on_gcp
 from infra.spec_errors import SpecError, SpecIssue, issues_from_validation_error
+from infra.spec_gcp import (  # noqa: F401  (re-exported: infra.spec is the spec's one import)
+    FILESTORE_MIN_GIB,
+    GCP_REQUIRED_LABELS,
+    FilestoreSpec,
+    FilestoreTier,
+    GcpSpec,
+    ReleaseChannel,
+    check_gcp_labels,
+)
+from infra.spec_iam import GithubActionsSpec, IamSpec  # noqa: F401  (re-exported)
 from infra.spec_jobs import JobSpec, jobs_context
 
 REQUIRED_COST_TAGS = ("Project", "Environment", "CostCenter", "Owner")
 ENVIRONMENTS_DIR = Path(__file__).resolve().parent.parent / "stacks" / "environments"
 
-_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
 _K8S_VERSION_RE = re.compile(r"^1\.(2[89]|3[0-9])$")
 _LABEL_KEY_RE = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_ARN_RE = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$")
-_POLICY_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/.+$")  # customer- or AWS-managed
 _CAPACITY_RESERVATION_RE = re.compile(r"^cr-[0-9a-f]{8,17}$")
 
 # Kubernetes versions EKS offers in standard or extended support (checked live by `trainyard preflight`).
 EKS_KUBERNETES_VERSIONS = ("1.29", "1.30", "1.31", "1.32", "1.33")
 # GKE minor versions in a release channel (checked live per channel by `trainyard preflight`).
 GKE_KUBERNETES_VERSIONS = ("1.30", "1.31", "1.32", "1.33")
-# GCP labels are lower-case, so the required cost tags become these label keys on `cloud: gcp`.
-GCP_REQUIRED_LABELS = ("project", "environment", "cost-center", "owner")
 GCP_DEFAULT_SYSTEM_MACHINE_TYPE = "n2-standard-8"
-_GCP_LABEL_KEY_RE = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
-_GCP_LABEL_VALUE_RE = re.compile(r"^[a-z0-9_-]{0,63}$")
 _GCP_REGION_RE = re.compile(r"^[a-z]+-[a-z]+[0-9]{1,2}$")
 _GCP_RESERVATION_RE = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
-
-
-def _fail(kind: str, message: str, **ctx: Any) -> PydanticCustomError:
-    """A validation error whose message is already formatted (pydantic's own templating has no !r)."""
-    text = message.format(**ctx)
-    return PydanticCustomError(kind, text.replace("{", "{{").replace("}", "}}"))
-
-
-def _on_gcp(info: ValidationInfo) -> bool:
-    """Whether the spec being validated targets GCP (parse() puts `cloud` into the validation context)."""
-    return (info.context or {}).get("cloud") == "gcp"
-
-
-def _check_name(value: str) -> str:
-    if not _NAME_RE.match(value):
-        raise _fail("name", "{value!r} must be 3-32 lower-case letters, digits or '-', starting with a letter",
-                    value=value)
-    return value
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
 # --------------------------------------------------------------------------- enums
@@ -121,7 +94,7 @@ class FsxThroughput(int, enum.Enum):
 
 
 # --------------------------------------------------------------------------- sections
-class NetworkSpec(_Model):
+class NetworkSpec(SpecModel):
     vpc_cidr: str = Field(description="IPv4 CIDR of the VPC, /16 to /22.")
     private_subnet_prefix_length: int = Field(
         19,
@@ -140,27 +113,27 @@ class NetworkSpec(_Model):
         try:
             net = ipaddress.ip_network(value, strict=True)
         except ValueError as exc:
-            raise _fail("cidr", "{value!r} is not a valid IPv4 CIDR ({reason}); e.g. '10.0.0.0/16'",
-                        value=value, reason=str(exc)) from None
+            raise fail("cidr", "{value!r} is not a valid IPv4 CIDR ({reason}); e.g. '10.0.0.0/16'",
+                       value=value, reason=str(exc)) from None
         if net.version != 4 or not 16 <= net.prefixlen <= 22:
-            raise _fail("cidr", "{value!r} must be an IPv4 network between /16 and /22", value=value)
+            raise fail("cidr", "{value!r} must be an IPv4 network between /16 and /22", value=value)
         if not net.is_private:
-            raise _fail("cidr", "{value!r} is not in a private range (10/8, 172.16/12, 192.168/16)", value=value)
+            raise fail("cidr", "{value!r} is not in a private range (10/8, 172.16/12, 192.168/16)", value=value)
         return value
 
     @model_validator(mode="after")
     def _subnets_fit(self, info: ValidationInfo) -> NetworkSpec:
-        if _on_gcp(info):  # one regional subnet on GCP: vpc_cidr is its primary (node) range
+        if on_gcp(info):  # one regional subnet on GCP: vpc_cidr is its primary (node) range
             return self
         zones = len((info.context or {}).get("availability_zones") or []) or 1
         vpc = ipaddress.ip_network(self.vpc_cidr)
         if self.private_subnet_prefix_length <= vpc.prefixlen or self.public_subnet_prefix_length <= vpc.prefixlen:
-            raise _fail("subnet_size", "subnet prefix lengths (/{priv}, /{pub}) must be longer than the VPC's /{vpc}",
-                        priv=self.private_subnet_prefix_length, pub=self.public_subnet_prefix_length,
-                        vpc=vpc.prefixlen)
+            raise fail("subnet_size", "subnet prefix lengths (/{priv}, /{pub}) must be longer than the VPC's /{vpc}",
+                       priv=self.private_subnet_prefix_length, pub=self.public_subnet_prefix_length,
+                       vpc=vpc.prefixlen)
         needed = zones * (2 ** (32 - self.private_subnet_prefix_length) + 2 ** (32 - self.public_subnet_prefix_length))
         if needed > vpc.num_addresses:
-            raise _fail(
+            raise fail(
                 "subnet_size",
                 "{zones} zones × (private /{priv} + public /{pub}) need {needed} addresses but {cidr} has "
                 "{have}; use a larger VPC or longer prefix lengths",
@@ -170,7 +143,7 @@ class NetworkSpec(_Model):
         return self
 
 
-class Taint(_Model):
+class Taint(SpecModel):
     key: str
     value: str = ""
     effect: TaintEffect = TaintEffect.NoSchedule
@@ -179,12 +152,12 @@ class Taint(_Model):
 def _check_labels(labels: dict[str, str]) -> dict[str, str]:
     for key in labels:
         if not _LABEL_KEY_RE.match(key):
-            raise _fail("label", "label key {key!r} is not a valid Kubernetes label key "
-                        "(prefix/name, name ≤63 chars of [A-Za-z0-9-_.])", key=key)
+            raise fail("label", "label key {key!r} is not a valid Kubernetes label key "
+                       "(prefix/name, name ≤63 chars of [A-Za-z0-9-_.])", key=key)
     return labels
 
 
-class NodeGroupSize(_Model):
+class NodeGroupSize(SpecModel):
     min_size: int = Field(ge=0)
     desired_size: int = Field(ge=0)
     max_size: int = Field(ge=1)
@@ -195,41 +168,41 @@ class NodeGroupSize(_Model):
         # A field validator (not a model validator) so it still reports when a sibling field is invalid.
         min_size, desired = info.data.get("min_size"), info.data.get("desired_size")
         if min_size is not None and desired is not None and not min_size <= desired <= max_size:
-            raise _fail("size_order", "sizes must satisfy min_size ≤ desired_size ≤ max_size; got min={min}, "
-                        "desired={desired}, max={max}", min=min_size, desired=desired, max=max_size)
+            raise fail("size_order", "sizes must satisfy min_size ≤ desired_size ≤ max_size; got min={min}, "
+                       "desired={desired}, max={max}", min=min_size, desired=desired, max=max_size)
         return max_size
 
 
 def _check_machine_type(value: str, info: ValidationInfo, *, want_gpu: bool) -> str:
     catalog = gcp_catalog()
     if value not in catalog:
-        raise _fail("instance_type", unknown_instance_type_message(value, catalog.machine_types))
+        raise fail("instance_type", unknown_instance_type_message(value, catalog.machine_types))
     mtype = catalog.get(value)
     if want_gpu and not mtype.is_gpu:
-        raise _fail("instance_type", "{value!r} has no GPUs; GPU pools need a GPU machine type (e.g. "
-                    "'a3-megagpu-8g')", value=value)
+        raise fail("instance_type", "{value!r} has no GPUs; GPU pools need a GPU machine type (e.g. "
+                   "'a3-megagpu-8g')", value=value)
     region = (info.context or {}).get("region")
     if region and region not in mtype.regions:
-        raise _fail("not_offered", "{value!r} is not offered in {region}; it is offered in {offered}",
-                    value=value, region=region, offered=", ".join(mtype.regions))
+        raise fail("not_offered", "{value!r} is not offered in {region}; it is offered in {offered}",
+                   value=value, region=region, offered=", ".join(mtype.regions))
     return value
 
 
 def _check_instance_type(value: str, info: ValidationInfo, *, want_gpu: bool) -> str:
-    if _on_gcp(info):
+    if on_gcp(info):
         return _check_machine_type(value, info, want_gpu=want_gpu)
     catalog = aws_catalog()
     if value not in catalog:
-        raise _fail("instance_type", unknown_instance_type_message(value, catalog.instance_types))
+        raise fail("instance_type", unknown_instance_type_message(value, catalog.instance_types))
     itype = catalog.get(value)
     if want_gpu and not itype.is_gpu:
-        raise _fail("instance_type", "{value!r} has no GPUs; GPU pools need a GPU type (e.g. 'p5.48xlarge')",
-                    value=value)
+        raise fail("instance_type", "{value!r} has no GPUs; GPU pools need a GPU type (e.g. 'p5.48xlarge')",
+                   value=value)
     region = (info.context or {}).get("region")
     emulated = (info.context or {}).get("emulated", False)
     if region and not emulated and region not in itype.offered_regions:
-        raise _fail("not_offered", "{value!r} is not offered in {region}; it is offered in {offered}",
-                    value=value, region=region, offered=", ".join(itype.offered_regions))
+        raise fail("not_offered", "{value!r} is not offered in {region}; it is offered in {offered}",
+                   value=value, region=region, offered=", ".join(itype.offered_regions))
     return value
 
 
@@ -242,7 +215,7 @@ class SystemPoolSpec(NodeGroupSize):
     @model_validator(mode="before")
     @classmethod
     def _cloud_default_type(cls, data: Any, info: ValidationInfo) -> Any:
-        if _on_gcp(info) and isinstance(data, dict) and "instance_type" not in data:
+        if on_gcp(info) and isinstance(data, dict) and "instance_type" not in data:
             return {**data, "instance_type": GCP_DEFAULT_SYSTEM_MACHINE_TYPE}
         return data
 
@@ -252,42 +225,42 @@ class SystemPoolSpec(NodeGroupSize):
         return _check_instance_type(value, info, want_gpu=False)
 
 
-class CapacitySpec(_Model):
+class CapacitySpec(SpecModel):
     type: CapacityType = CapacityType.on_demand
     reservation_id: str | None = Field(None, description="cr-... id, for capacity_reservation and capacity_block")
 
     @model_validator(mode="after")
     def _reservation(self, info: ValidationInfo) -> CapacitySpec:
-        if _on_gcp(info):
+        if on_gcp(info):
             return self._gcp_reservation()
         reserved = self.type in (CapacityType.capacity_reservation, CapacityType.capacity_block)
         if reserved and not self.reservation_id:
-            raise _fail("reservation", "capacity type {type!r} needs reservation_id (e.g. 'cr-0123456789abcdef0')",
-                        type=self.type.value)
+            raise fail("reservation", "capacity type {type!r} needs reservation_id (e.g. 'cr-0123456789abcdef0')",
+                       type=self.type.value)
         if not reserved and self.reservation_id:
-            raise _fail("reservation", "reservation_id {rid!r} only applies to capacity_reservation or "
-                        "capacity_block; a {type} pool cannot target a capacity reservation — set "
-                        "type: capacity_reservation or remove reservation_id",
-                        rid=self.reservation_id, type=self.type.value)
+            raise fail("reservation", "reservation_id {rid!r} only applies to capacity_reservation or "
+                       "capacity_block; a {type} pool cannot target a capacity reservation — set "
+                       "type: capacity_reservation or remove reservation_id",
+                       rid=self.reservation_id, type=self.type.value)
         if self.reservation_id and not _CAPACITY_RESERVATION_RE.match(self.reservation_id):
-            raise _fail("reservation", "reservation_id {rid!r} is not a capacity reservation id like "
-                        "'cr-0123456789abcdef0'", rid=self.reservation_id)
+            raise fail("reservation", "reservation_id {rid!r} is not a capacity reservation id like "
+                       "'cr-0123456789abcdef0'", rid=self.reservation_id)
         return self
 
     def _gcp_reservation(self) -> CapacitySpec:
         # On GKE, capacity_reservation = a specific Compute Engine reservation (reservation_affinity SPECIFIC).
         if self.type is CapacityType.capacity_block:
-            raise _fail("reservation", "capacity_block is an EC2 Capacity Block; on GCP use capacity_reservation "
-                        "with the name of a Compute Engine reservation, or spot")
+            raise fail("reservation", "capacity_block is an EC2 Capacity Block; on GCP use capacity_reservation "
+                       "with the name of a Compute Engine reservation, or spot")
         if self.type is CapacityType.capacity_reservation and not self.reservation_id:
-            raise _fail("reservation", "capacity_reservation needs reservation_id: the Compute Engine reservation "
-                        "name (e.g. 'a3mega-us-central1-a')")
+            raise fail("reservation", "capacity_reservation needs reservation_id: the Compute Engine reservation "
+                       "name (e.g. 'a3mega-us-central1-a')")
         if self.type is not CapacityType.capacity_reservation and self.reservation_id:
-            raise _fail("reservation", "reservation_id {rid!r} only applies to type: capacity_reservation",
-                        rid=self.reservation_id)
+            raise fail("reservation", "reservation_id {rid!r} only applies to type: capacity_reservation",
+                       rid=self.reservation_id)
         if self.reservation_id and not _GCP_RESERVATION_RE.match(self.reservation_id):
-            raise _fail("reservation", "reservation_id {rid!r} is not a Compute Engine reservation name (lower-case "
-                        "letters, digits, '-', ≤63 chars)", rid=self.reservation_id)
+            raise fail("reservation", "reservation_id {rid!r} is not a Compute Engine reservation name (lower-case "
+                       "letters, digits, '-', ≤63 chars)", rid=self.reservation_id)
         return self
 
 
@@ -307,7 +280,7 @@ class GpuPoolSpec(NodeGroupSize):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        return _check_name(value)
+        return check_name(value)
 
     @field_validator("instance_type")
     @classmethod
@@ -320,19 +293,19 @@ class GpuPoolSpec(NodeGroupSize):
         env_zones = (info.context or {}).get("availability_zones") or []
         for zone in zones:
             if env_zones and zone not in env_zones:
-                raise _fail("zone", "zone {zone!r} is not one of the environment's availability_zones ({zones})",
-                            zone=zone, zones=", ".join(env_zones))
+                raise fail("zone", "zone {zone!r} is not one of the environment's availability_zones ({zones})",
+                           zone=zone, zones=", ".join(env_zones))
         if len(set(zones)) != len(zones):
-            raise _fail("zone", "zones {zones} lists a zone twice", zones=zones)
+            raise fail("zone", "zones {zones} lists a zone twice", zones=zones)
         mtype = info.data.get("instance_type")
-        if _on_gcp(info) and mtype in gcp_catalog():
+        if on_gcp(info) and mtype in gcp_catalog():
             offered = gcp_catalog().get(mtype)
             missing = [zone for zone in zones if zone not in offered.zones]
             if missing:
                 region = (info.context or {}).get("region") or ""
-                raise _fail("not_offered", "{mtype!r} is not offered in zone(s) {missing}; zones offering it in "
-                            "{region}: {offered}", mtype=mtype, missing=", ".join(missing), region=region,
-                            offered=", ".join(offered.zones_in(region)) or "none")
+                raise fail("not_offered", "{mtype!r} is not offered in zone(s) {missing}; zones offering it in "
+                           "{region}: {offered}", mtype=mtype, missing=", ".join(missing), region=region,
+                           offered=", ".join(offered.zones_in(region)) or "none")
         return zones
 
     @field_validator("labels")
@@ -342,12 +315,12 @@ class GpuPoolSpec(NodeGroupSize):
 
     @model_validator(mode="after")
     def _capacity_vs_zones(self, info: ValidationInfo) -> GpuPoolSpec:
-        if _on_gcp(info) and self.efa:
-            raise _fail("efa", "efa is AWS-only; on GCP the machine type brings its GPU NICs (a3-*: GPUDirect) — "
-                        "remove efa from pool {name!r}", name=self.name)
+        if on_gcp(info) and self.efa:
+            raise fail("efa", "efa is AWS-only; on GCP the machine type brings its GPU NICs (a3-*: GPUDirect) — "
+                       "remove efa from pool {name!r}", name=self.name)
         if self.capacity.reservation_id and len(self.zones) != 1:
-            raise _fail("reservation", "a capacity reservation lives in one AZ; pool {name!r} lists {n} zones — "
-                        "split it into one pool per reservation", name=self.name, n=len(self.zones))
+            raise fail("reservation", "a capacity reservation lives in one AZ; pool {name!r} lists {n} zones — "
+                       "split it into one pool per reservation", name=self.name, n=len(self.zones))
         return self
 
     @property
@@ -357,7 +330,7 @@ class GpuPoolSpec(NodeGroupSize):
         return supported if self.efa is None else (self.efa and supported)
 
 
-class ClusterSpec(_Model):
+class ClusterSpec(SpecModel):
     kubernetes_version: str = Field(description='Quoted string, e.g. "1.31" (unquoted YAML reads 1.30 as 1.3).')
     endpoint_public_access: bool = False
     public_access_cidrs: list[str] = Field(default_factory=list, validate_default=True)
@@ -371,7 +344,7 @@ class ClusterSpec(_Model):
     @classmethod
     def _cloud_system_pool(cls, data: Any, info: ValidationInfo) -> Any:
         # The default system pool is an EC2 type; on GCP validate an empty one so it takes a GCP default.
-        if _on_gcp(info) and isinstance(data, dict) and "system_pool" not in data:
+        if on_gcp(info) and isinstance(data, dict) and "system_pool" not in data:
             return {**data, "system_pool": {}}
         return data
 
@@ -379,18 +352,18 @@ class ClusterSpec(_Model):
     @classmethod
     def _version(cls, value: Any, info: ValidationInfo) -> str:
         if isinstance(value, float):
-            raise _fail("version", "YAML read kubernetes_version as the number {value}; quote it: \"{text}\" "
-                        "(unquoted, 1.30 becomes 1.3)", value=value, text=f"{value:.2f}")
+            raise fail("version", "YAML read kubernetes_version as the number {value}; quote it: \"{text}\" "
+                       "(unquoted, 1.30 becomes 1.3)", value=value, text=f"{value:.2f}")
         if not isinstance(value, str) or not _K8S_VERSION_RE.match(value):
-            raise _fail("version", "{value!r} is not a Kubernetes minor version like \"1.31\"", value=value)
-        if _on_gcp(info):
+            raise fail("version", "{value!r} is not a Kubernetes minor version like \"1.31\"", value=value)
+        if on_gcp(info):
             if value not in GKE_KUBERNETES_VERSIONS:
-                raise _fail("version", "GKE does not offer Kubernetes {value}; offered: {offered}", value=value,
-                            offered=", ".join(GKE_KUBERNETES_VERSIONS))
+                raise fail("version", "GKE does not offer Kubernetes {value}; offered: {offered}", value=value,
+                           offered=", ".join(GKE_KUBERNETES_VERSIONS))
             return value
         if value not in EKS_KUBERNETES_VERSIONS:
-            raise _fail("version", "EKS does not offer Kubernetes {value}; offered: {offered}", value=value,
-                        offered=", ".join(EKS_KUBERNETES_VERSIONS))
+            raise fail("version", "EKS does not offer Kubernetes {value}; offered: {offered}", value=value,
+                       offered=", ".join(EKS_KUBERNETES_VERSIONS))
         return value
 
     @field_validator("public_access_cidrs")
@@ -400,10 +373,10 @@ class ClusterSpec(_Model):
             try:
                 net = ipaddress.ip_network(cidr, strict=True)
             except ValueError:
-                raise _fail("cidr", "{cidr!r} is not a valid CIDR", cidr=cidr) from None
+                raise fail("cidr", "{cidr!r} is not a valid CIDR", cidr=cidr) from None
             if net.prefixlen == 0:
-                raise _fail("cidr", "{cidr!r} opens the API endpoint to the whole internet; list your office/VPN "
-                            "CIDRs instead", cidr=cidr)
+                raise fail("cidr", "{cidr!r} opens the API endpoint to the whole internet; list your office/VPN "
+                           "CIDRs instead", cidr=cidr)
         return cidrs
 
     @field_validator("public_access_cidrs")
@@ -411,15 +384,15 @@ class ClusterSpec(_Model):
     def _public_needs_allow_list(cls, cidrs: list[str], info: ValidationInfo) -> list[str]:
         public = info.data.get("endpoint_public_access", False)
         if public and not cidrs:
-            raise _fail("endpoint", "endpoint_public_access is true but public_access_cidrs is empty; add the "
-                        "CIDRs allowed to reach the API server, or set endpoint_public_access: false")
+            raise fail("endpoint", "endpoint_public_access is true but public_access_cidrs is empty; add the "
+                       "CIDRs allowed to reach the API server, or set endpoint_public_access: false")
         if not public and cidrs:
-            raise _fail("endpoint", "public_access_cidrs is set but endpoint_public_access is false; remove "
-                        "the CIDRs or enable public access")
+            raise fail("endpoint", "public_access_cidrs is set but endpoint_public_access is false; remove "
+                       "the CIDRs or enable public access")
         return cidrs
 
 
-class FsxSpec(_Model):
+class FsxSpec(SpecModel):
     deployment_type: Literal["PERSISTENT_2"] = "PERSISTENT_2"
     size_gib: int = Field(description="1200, 2400, then multiples of 2400 GiB.")
     throughput_mbps_per_tib: FsxThroughput = FsxThroughput.mbps_250
@@ -432,238 +405,32 @@ class FsxSpec(_Model):
     @classmethod
     def _size(cls, value: int) -> int:
         if value != 1200 and (value < 2400 or value % 2400):
-            raise _fail("fsx_size", "{value} GiB is not a valid PERSISTENT_2 size; use 1200, 2400 or a multiple "
-                        "of 2400 (nearest: {near})", value=value, near=max(2400, round(value / 2400) * 2400))
+            raise fail("fsx_size", "{value} GiB is not a valid PERSISTENT_2 size; use 1200, 2400 or a multiple "
+                       "of 2400 (nearest: {near})", value=value, near=max(2400, round(value / 2400) * 2400))
         return value
 
     @field_validator("data_repository_path")
     @classmethod
     def _path(cls, value: str) -> str:
         if not value.startswith("/") or value == "/":
-            raise _fail("path", "{value!r} must be an absolute sub-path of the file system, e.g. '/datasets'",
-                        value=value)
+            raise fail("path", "{value!r} must be an absolute sub-path of the file system, e.g. '/datasets'",
+                       value=value)
         return value
 
 
-class CheckpointBucketSpec(_Model):
+class CheckpointBucketSpec(SpecModel):
     noncurrent_version_expiry_days: int = Field(30, ge=1, le=3650)
     prefix: str = "checkpoints/"
     force_destroy: bool = Field(False, description="Allow destroy with objects inside (local/dev only).")
 
 
-class FilestoreTier(str, enum.Enum):
-    BASIC_HDD = "BASIC_HDD"
-    BASIC_SSD = "BASIC_SSD"
-    ZONAL = "ZONAL"
-    REGIONAL = "REGIONAL"
-    ENTERPRISE = "ENTERPRISE"
-
-
-# Smallest capacity per Filestore tier, GiB (cloud.google.com/filestore/docs/service-tiers).
-FILESTORE_MIN_GIB = {FilestoreTier.BASIC_HDD: 1024, FilestoreTier.BASIC_SSD: 2560, FilestoreTier.ZONAL: 1024,
-                     FilestoreTier.REGIONAL: 1024, FilestoreTier.ENTERPRISE: 1024}
-
-
-class FilestoreSpec(_Model):
-    """GCP shared file system for datasets (the FSx for Lustre counterpart), mounted through a PVC."""
-
-    tier: FilestoreTier = FilestoreTier.ZONAL
-    capacity_gib: int = Field(description="Capacity in GiB; ZONAL/REGIONAL/ENTERPRISE from 1024, BASIC_SSD 2560.")
-    share_name: str = "datasets"
-
-    @model_validator(mode="after")
-    def _capacity(self) -> FilestoreSpec:
-        low = FILESTORE_MIN_GIB[self.tier]
-        if not low <= self.capacity_gib <= 102400:
-            raise _fail("filestore_size", "{size} GiB is outside {tier}'s range {low}-102400 GiB",
-                        size=self.capacity_gib, tier=self.tier.value, low=low)
-        if not re.fullmatch(r"[a-z][a-z0-9_]{0,15}", self.share_name):
-            raise _fail("filestore_share", "share_name {name!r} must be ≤16 lower-case letters, digits or '_', "
-                        "starting with a letter", name=self.share_name)
-        return self
-
-
-class StorageSpec(_Model):
+class StorageSpec(SpecModel):
     fsx: FsxSpec | None = None
     filestore: FilestoreSpec | None = Field(None, description="GCP only: Filestore instance for shared datasets.")
     checkpoints: CheckpointBucketSpec = CheckpointBucketSpec()
 
 
-_GITHUB_REPOSITORY_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-
-
-def _check_policy_arns(arns: list[str]) -> list[str]:
-    for arn in arns:
-        if not _POLICY_ARN_RE.match(arn):
-            raise _fail("arn", "{arn!r} is not a managed policy ARN like "
-                        "'arn:aws:iam::123456789012:policy/trainyard-apply' or "
-                        "'arn:aws:iam::aws:policy/ReadOnlyAccess'", arn=arn)
-    return arns
-
-
-class GithubActionsSpec(_Model):
-    """AWS roles that the PR (plan) and merge (apply) workflows assume through GitHub's OIDC provider."""
-
-    repository: str = Field(description="'org/repo' whose workflows may assume the roles; no wildcards.")
-    apply_role_policy_arns: list[str] = Field(
-        min_length=1, description="Managed policies terraform apply needs for this environment.")
-    plan_role_policy_arns: list[str] = Field(
-        default_factory=list, description="Managed policies for the read-only plan role (default: ReadOnlyAccess).")
-    existing_oidc_provider_arn: str | None = Field(
-        None, description="The account's GitHub OIDC provider, when another stack already created it "
-                          "(an account holds one per issuer URL).")
-    plan_on_ref: str | None = Field(
-        "refs/heads/main", description="Branch ref the plan role also trusts (drift.yml's schedule); null: PRs only.")
-
-    @field_validator("repository")
-    @classmethod
-    def _repository(cls, value: str) -> str:
-        if not _GITHUB_REPOSITORY_RE.match(value):
-            raise _fail("github_repository", "{value!r} must look like 'org/repo' (letters, digits, '_.-'; "
-                        "no wildcards: a wildcard lets forks assume the roles)", value=value)
-        return value
-
-    @field_validator("apply_role_policy_arns", "plan_role_policy_arns")
-    @classmethod
-    def _policies(cls, arns: list[str]) -> list[str]:
-        return _check_policy_arns(arns)
-
-    @field_validator("plan_role_policy_arns")
-    @classmethod
-    def _read_only(cls, arns: list[str]) -> list[str]:
-        admin = [a for a in arns if a.rsplit("/", 1)[-1] in ("AdministratorAccess", "PowerUserAccess", "IAMFullAccess")]
-        if admin:
-            raise _fail("read_only", "{admin} grant write access; the plan role must stay read-only "
-                        "(leave the list empty for arn:aws:iam::aws:policy/ReadOnlyAccess)", admin=admin)
-        return arns
-
-    @field_validator("existing_oidc_provider_arn")
-    @classmethod
-    def _provider(cls, arn: str | None) -> str | None:
-        if arn is not None and (not _ARN_RE.match(arn) or ":oidc-provider/token.actions.githubusercontent.com" not in arn):
-            raise _fail("arn", "{arn!r} is not a GitHub OIDC provider ARN like 'arn:aws:iam::123456789012:"
-                        "oidc-provider/token.actions.githubusercontent.com'", arn=arn)
-        return arn
-
-    @field_validator("plan_on_ref")
-    @classmethod
-    def _ref(cls, ref: str | None) -> str | None:
-        if ref is not None and (not ref.startswith("refs/heads/") or "*" in ref):
-            raise _fail("ref", "{ref!r} must be a full branch ref like 'refs/heads/main' (no wildcards)", ref=ref)
-        return ref
-
-
-class IamSpec(_Model):
-    admin_principal_arns: list[str] = Field(default_factory=list, description="Granted EKS cluster-admin access.")
-    permissions_boundary_arn: str | None = Field(None, description="Attached to every role the stack creates.")
-    trainer_namespace: str = "training"
-    trainer_service_account: str = "trainer"
-    github_actions: GithubActionsSpec | None = Field(
-        None, description="AWS only: OIDC roles for the PR plan / apply-on-merge workflows (docs/ci.md).")
-
-    @field_validator("admin_principal_arns")
-    @classmethod
-    def _arns(cls, arns: list[str]) -> list[str]:
-        for arn in arns:
-            if not _ARN_RE.match(arn):
-                raise _fail("arn", "{arn!r} is not an IAM ARN like 'arn:aws:iam::123456789012:role/platform-admin'",
-                            arn=arn)
-        return arns
-
-    @field_validator("permissions_boundary_arn")
-    @classmethod
-    def _boundary(cls, arn: str | None) -> str | None:
-        return arn if arn is None else _check_policy_arns([arn])[0]
-
-
-class ReleaseChannel(str, enum.Enum):
-    RAPID = "RAPID"
-    REGULAR = "REGULAR"
-    STABLE = "STABLE"
-    EXTENDED = "EXTENDED"
-
-
-def _private_cidr(value: str, *, prefix: tuple[int, int], example: str) -> str:
-    try:
-        net = ipaddress.ip_network(value, strict=True)
-    except ValueError as exc:
-        raise _fail("cidr", "{value!r} is not a valid IPv4 CIDR ({reason}); e.g. {example!r}", value=value,
-                    reason=str(exc), example=example) from None
-    if net.version != 4 or not prefix[0] <= net.prefixlen <= prefix[1] or not net.is_private:
-        raise _fail("cidr", "{value!r} must be a private IPv4 network between /{lo} and /{hi}; e.g. {example!r}",
-                    value=value, lo=prefix[0], hi=prefix[1], example=example)
-    return value
-
-
-class GcpSpec(_Model):
-    """What only GCP has. Region and zones stay top-level (`region`, `availability_zones`) for both clouds."""
-
-    project: str = Field(description="GCP project id, e.g. 'acme-ml-prod'.")
-    billing_account: str = Field(description="Billing account id for the budget, e.g. '012345-6789AB-CDEF01'.")
-    network_mtu: int = Field(8244, ge=1300, le=8896, description="MTU of the GPU NIC VPCs (A3 TCPX/TCPXO: 8244).")
-    gpu_nic_cidr: str = Field("192.168.0.0/16", description="Carved into one /24 per GPU NIC subnet.")
-    pods_cidr: str = Field("10.64.0.0/14", description="Secondary range of the node subnet for pod IPs.")
-    master_ipv4_cidr: str = Field("172.16.0.0/28", description="/28 for the private control plane endpoint.")
-    master_authorized_networks: list[str] = Field(
-        default_factory=list, description="CIDRs (VPN, bastion) allowed to reach the private control plane.")
-    release_channel: ReleaseChannel = ReleaseChannel.REGULAR
-    admin_members: list[str] = Field(default_factory=list,
-                                     description="IAM members granted roles/container.admin, e.g. 'group:x@y.com'.")
-
-    @field_validator("project")
-    @classmethod
-    def _project(cls, value: str) -> str:
-        if not re.fullmatch(r"[a-z][a-z0-9-]{4,28}[a-z0-9]", value):
-            raise _fail("project", "{value!r} is not a GCP project id (6-30 lower-case letters, digits or '-', "
-                        "starting with a letter)", value=value)
-        return value
-
-    @field_validator("billing_account")
-    @classmethod
-    def _billing(cls, value: str) -> str:
-        if not re.fullmatch(r"[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}", value):
-            raise _fail("billing", "{value!r} is not a billing account id like '012345-6789AB-CDEF01'", value=value)
-        return value
-
-    @field_validator("gpu_nic_cidr")
-    @classmethod
-    def _gpu_nic_cidr(cls, value: str) -> str:
-        return _private_cidr(value, prefix=(8, 21), example="192.168.0.0/16")  # ≥ 8 × /24
-
-    @field_validator("pods_cidr")
-    @classmethod
-    def _pods(cls, value: str) -> str:
-        return _private_cidr(value, prefix=(8, 21), example="10.64.0.0/14")
-
-    @field_validator("master_ipv4_cidr")
-    @classmethod
-    def _master(cls, value: str) -> str:
-        return _private_cidr(value, prefix=(28, 28), example="172.16.0.0/28")
-
-    @field_validator("master_authorized_networks")
-    @classmethod
-    def _authorized(cls, cidrs: list[str]) -> list[str]:
-        for cidr in cidrs:
-            try:
-                net = ipaddress.ip_network(cidr, strict=True)
-            except ValueError:
-                raise _fail("cidr", "{cidr!r} is not a valid CIDR", cidr=cidr) from None
-            if net.prefixlen == 0:
-                raise _fail("cidr", "{cidr!r} opens the control plane to everyone; list VPN/bastion CIDRs",
-                            cidr=cidr)
-        return cidrs
-
-    @field_validator("admin_members")
-    @classmethod
-    def _members(cls, members: list[str]) -> list[str]:
-        for member in members:
-            if not re.fullmatch(r"(user|group|serviceAccount|domain):[^\s:]+", member):
-                raise _fail("member", "{member!r} is not an IAM member like 'group:ml-platform@example.com'",
-                            member=member)
-        return members
-
-
-class BudgetSpec(_Model):
+class BudgetSpec(SpecModel):
     monthly_limit_usd: float
     alert_thresholds_percent: list[Annotated[float, Field(gt=0, le=200)]] = Field(
         default_factory=lambda: [50.0, 80.0, 100.0], min_length=1
@@ -681,7 +448,7 @@ class BudgetSpec(_Model):
     @classmethod
     def _positive(cls, value: float) -> float:
         if value <= 0:
-            raise _fail("budget", "monthly_limit_usd must be > 0; got {value}", value=value)
+            raise fail("budget", "monthly_limit_usd must be > 0; got {value}", value=value)
         return value
 
     @field_validator("notification_emails")
@@ -689,17 +456,17 @@ class BudgetSpec(_Model):
     def _emails(cls, emails: list[str]) -> list[str]:
         for email in emails:
             if not _EMAIL_RE.match(email):
-                raise _fail("email", "{email!r} is not an e-mail address", email=email)
+                raise fail("email", "{email!r} is not an e-mail address", email=email)
         return emails
 
     @model_validator(mode="after")
     def _someone_hears(self) -> BudgetSpec:
         if not self.notification_emails and not self.sns_topic_arn:
-            raise _fail("budget", "a budget nobody hears about is useless: set notification_emails or sns_topic_arn")
+            raise fail("budget", "a budget nobody hears about is useless: set notification_emails or sns_topic_arn")
         return self
 
 
-class EnvironmentSpec(_Model):
+class EnvironmentSpec(SpecModel):
     name: str
     cloud: Cloud = Cloud.aws
     region: str
@@ -718,17 +485,17 @@ class EnvironmentSpec(_Model):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        return _check_name(value)
+        return check_name(value)
 
     @field_validator("region")
     @classmethod
     def _region(cls, value: str, info: ValidationInfo) -> str:
         if info.data.get("cloud") is Cloud.gcp:
             if not _GCP_REGION_RE.match(value):
-                raise _fail("region", "{value!r} is not a GCP region like 'us-central1'", value=value)
+                raise fail("region", "{value!r} is not a GCP region like 'us-central1'", value=value)
             return value
         if not re.match(r"^[a-z]{2}(-gov)?-[a-z]+-\d$", value):
-            raise _fail("region", "{value!r} is not an AWS region like 'us-east-1'", value=value)
+            raise fail("region", "{value!r} is not an AWS region like 'us-east-1'", value=value)
         return value
 
     @field_validator("availability_zones")
@@ -738,30 +505,30 @@ class EnvironmentSpec(_Model):
         gcp = info.data.get("cloud") is Cloud.gcp
         for zone in zones:
             if gcp and region and not re.fullmatch(re.escape(region) + r"-[a-z]", zone):
-                raise _fail("zone", "zone {zone!r} is not in region {region!r} (GCP zones look like '{region}-a')",
-                            zone=zone, region=region)
+                raise fail("zone", "zone {zone!r} is not in region {region!r} (GCP zones look like '{region}-a')",
+                           zone=zone, region=region)
             if not gcp and region and not re.fullmatch(re.escape(region) + r"[a-z]", zone):
-                raise _fail("zone", "zone {zone!r} is not in region {region!r} (zones look like '{region}a')",
-                            zone=zone, region=region)
+                raise fail("zone", "zone {zone!r} is not in region {region!r} (zones look like '{region}a')",
+                           zone=zone, region=region)
         if len(set(zones)) != len(zones):
-            raise _fail("zone", "availability_zones lists a zone twice: {zones}", zones=zones)
+            raise fail("zone", "availability_zones lists a zone twice: {zones}", zones=zones)
         if len(zones) < 2 and not info.data.get("emulated", False):
-            raise _fail("zone", "a non-local environment needs at least 2 availability_zones for resilience; "
-                        "got {zones}", zones=zones)
+            raise fail("zone", "a non-local environment needs at least 2 availability_zones for resilience; "
+                       "got {zones}", zones=zones)
         return zones
 
     @field_validator("cost_tags")
     @classmethod
     def _tags(cls, tags: dict[str, str], info: ValidationInfo) -> dict[str, str]:
         if info.data.get("cloud") is Cloud.gcp:
-            return _check_gcp_labels(tags)
+            return check_gcp_labels(tags)
         missing = [key for key in REQUIRED_COST_TAGS if not tags.get(key)]
         if missing:
-            raise _fail("cost_tags", "missing required cost tag(s) {missing}; every environment must set "
-                        "{required}", missing=", ".join(missing), required=", ".join(REQUIRED_COST_TAGS))
+            raise fail("cost_tags", "missing required cost tag(s) {missing}; every environment must set "
+                       "{required}", missing=", ".join(missing), required=", ".join(REQUIRED_COST_TAGS))
         for key, value in tags.items():
             if len(key) > 128 or len(str(value)) > 256:
-                raise _fail("cost_tags", "tag {key!r} is too long (keys ≤128, values ≤256 chars)", key=key)
+                raise fail("cost_tags", "tag {key!r} is too long (keys ≤128, values ≤256 chars)", key=key)
         return tags
 
     @model_validator(mode="after")
@@ -782,7 +549,7 @@ class EnvironmentSpec(_Model):
             problems.append(f"network.vpc_cidr {self.network.vpc_cidr} overlaps cluster.service_ipv4_cidr "
                             f"{self.cluster.service_ipv4_cidr}; pick a service CIDR outside the VPC")
         if problems:
-            raise _fail("cross", "; ".join(problems))
+            raise fail("cross", "; ".join(problems))
         return self
 
     @property
@@ -792,27 +559,6 @@ class EnvironmentSpec(_Model):
     @property
     def resource_prefix(self) -> str:
         return f"trainyard-{self.name}"
-
-
-def _check_gcp_labels(tags: dict[str, str]) -> dict[str, str]:
-    """On GCP the cost tags are resource labels: lower-case keys and values, required keys lower-case too."""
-    problems = []
-    for key, value in tags.items():
-        if not _GCP_LABEL_KEY_RE.match(key):
-            fix = re.sub(r"[^a-z0-9_-]", "-", key.lower())
-            problems.append(f"label key {key!r} is not a GCP label key (lower-case letters, digits, '_' or '-', "
-                            f"starting with a letter, ≤63 chars); use {fix!r}")
-        if not _GCP_LABEL_VALUE_RE.match(str(value)):
-            fix = re.sub(r"[^a-z0-9_-]", "_", str(value).lower())[:63]
-            problems.append(f"label {key}: value {value!r} is not a GCP label value (lower-case letters, digits, "
-                            f"'_' or '-', ≤63 chars); use {fix!r}")
-    missing = [key for key in GCP_REQUIRED_LABELS if not tags.get(key)]
-    if missing:
-        problems.append(f"missing required cost label(s) {', '.join(missing)}; on GCP cost tags are labels and "
-                        f"every environment must set {', '.join(GCP_REQUIRED_LABELS)}")
-    if problems:
-        raise _fail("cost_tags", "; ".join(problems))
-    return tags
 
 
 def _cloud_cross_checks(spec: EnvironmentSpec) -> list[str]:

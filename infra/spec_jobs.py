@@ -13,11 +13,12 @@ import enum
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from infra.catalog import aws_catalog
 from infra.catalog_gcp import gcp_catalog
+from infra.spec_base import SpecModel
+from infra.spec_base import fail as _fail
 
 # The trainer's models (trainer/config.py MODELS); infra must not import the trainer, so they are listed here
 # and tests/workload checks the two lists agree.
@@ -29,11 +30,6 @@ _JOB_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")  # DNS-1123 label, 
 _DIGEST_IMAGE_RE = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*"
                               r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?@sha256:[0-9a-f]{64}$")
 _WORKERS_RE = re.compile(r"^\s*(\d+)\s*:\s*(\d+)\s*$")
-
-
-def _fail(kind: str, message: str, **ctx: Any) -> PydanticCustomError:
-    text = message.format(**ctx)
-    return PydanticCustomError(kind, text.replace("{", "{{").replace("}", "}}"))
 
 
 class CheckpointStore(str, enum.Enum):
@@ -56,8 +52,7 @@ CLOUD_CHECKPOINT_STORES: dict[str, tuple[CheckpointStore, CheckpointStore]] = {
 SHARED_FS_SECTION = {"aws": "storage.fsx", "gcp": "storage.filestore"}
 
 
-class JobSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+class JobSpec(SpecModel):
 
     name: str = Field(description="Job name: the RayJob's name and the `trainyard.io/job` label.")
     pool: str = Field(description="Name of one of this environment's node_pools; worker pods run there.")

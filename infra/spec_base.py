@@ -1,0 +1,33 @@
+"""What every section of the environment spec shares: the frozen model base and the error helpers."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationInfo
+from pydantic_core import PydanticCustomError
+
+NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
+ARN_RE = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$")
+
+
+def fail(kind: str, message: str, **ctx: Any) -> PydanticCustomError:
+    """A validation error whose message is already formatted (pydantic's own templating has no !r)."""
+    text = message.format(**ctx)
+    return PydanticCustomError(kind, text.replace("{", "{{").replace("}", "}}"))
+
+
+def on_gcp(info: ValidationInfo) -> bool:
+    """Whether the spec being validated targets GCP (parse() puts `cloud` into the validation context)."""
+    return (info.context or {}).get("cloud") == "gcp"
+
+
+def check_name(value: str) -> str:
+    if not NAME_RE.match(value):
+        raise fail("name", "{value!r} must be 3-32 lower-case letters, digits or '-', starting with a letter",
+                   value=value)
+    return value
+
+
+class SpecModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
