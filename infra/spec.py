@@ -20,7 +20,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 
 from infra.catalog import aws_catalog, unknown_instance_type_message
 from infra.catalog_gcp import gcp_catalog
-from infra.spec_base import SpecModel, check_name, fail, on_gcp
+from infra.spec_base import SpecModel, check_allow_list, check_name, fail, on_gcp
 from infra.spec_errors import SpecError, SpecIssue, issues_from_validation_error
 from infra.spec_gcp import (  # noqa: F401  (re-exported: infra.spec is the spec's one import)
     FILESTORE_MIN_GIB,
@@ -369,15 +369,7 @@ class ClusterSpec(SpecModel):
     @field_validator("public_access_cidrs")
     @classmethod
     def _cidrs(cls, cidrs: list[str]) -> list[str]:
-        for cidr in cidrs:
-            try:
-                net = ipaddress.ip_network(cidr, strict=True)
-            except ValueError:
-                raise fail("cidr", "{cidr!r} is not a valid CIDR", cidr=cidr) from None
-            if net.prefixlen == 0:
-                raise fail("cidr", "{cidr!r} opens the API endpoint to the whole internet; list your office/VPN "
-                           "CIDRs instead", cidr=cidr)
-        return cidrs
+        return check_allow_list(cidrs, what="the API endpoint")
 
     @field_validator("public_access_cidrs")
     @classmethod

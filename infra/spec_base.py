@@ -1,6 +1,7 @@
 """What every section of the environment spec shares: the frozen model base and the error helpers."""
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Any
 
@@ -31,3 +32,16 @@ def check_name(value: str) -> str:
 
 class SpecModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def check_allow_list(cidrs: list[str], *, what: str) -> list[str]:
+    """CIDRs allowed to reach `what`: each valid, none of them the whole internet."""
+    for cidr in cidrs:
+        try:
+            net = ipaddress.ip_network(cidr, strict=True)
+        except ValueError:
+            raise fail("cidr", "{cidr!r} is not a valid CIDR", cidr=cidr) from None
+        if net.prefixlen == 0:
+            raise fail("cidr", "{cidr!r} opens {what} to the whole internet; list your office/VPN/bastion "
+                       "CIDRs instead", cidr=cidr, what=what)
+    return cidrs

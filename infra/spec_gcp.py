@@ -11,7 +11,7 @@ import re
 
 from pydantic import Field, field_validator, model_validator
 
-from infra.spec_base import SpecModel, fail
+from infra.spec_base import SpecModel, check_allow_list, fail
 
 # GCP labels are lower-case, so the required cost tags become these label keys on `cloud: gcp`.
 GCP_REQUIRED_LABELS = ("project", "environment", "cost-center", "owner")
@@ -118,15 +118,7 @@ class GcpSpec(SpecModel):
     @field_validator("master_authorized_networks")
     @classmethod
     def _authorized(cls, cidrs: list[str]) -> list[str]:
-        for cidr in cidrs:
-            try:
-                net = ipaddress.ip_network(cidr, strict=True)
-            except ValueError:
-                raise fail("cidr", "{cidr!r} is not a valid CIDR", cidr=cidr) from None
-            if net.prefixlen == 0:
-                raise fail("cidr", "{cidr!r} opens the control plane to everyone; list VPN/bastion CIDRs",
-                           cidr=cidr)
-        return cidrs
+        return check_allow_list(cidrs, what="the control plane")
 
     @field_validator("admin_members")
     @classmethod
