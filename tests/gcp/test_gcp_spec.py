@@ -65,6 +65,11 @@ def test_bad_type_zone_and_label_are_reported_at_once() -> None:
      "node_pools[1].capacity", "on GCP use capacity_reservation"),
     (lambda d: d["storage"].__setitem__("fsx", {"size_gib": 1200}), "", "on GCP use storage.filestore"),
     (lambda d: d.pop("gcp"), "", "cloud: gcp needs a gcp block"),
+    (lambda d: d["gcp"].__setitem__("master_authorized_networks", ["0.0.0.0/0"]), "gcp.master_authorized_networks",
+     "opens the control plane to the whole internet"),
+    (lambda d: d.setdefault("iam", {}).__setitem__("github_actions", {"repository": "acme/trainyard",
+                                                        "apply_role_policy_arns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]}),
+     "", "Workload Identity Federation"),
 ])
 def test_each_gcp_mistake_names_its_field(mutate, path: str, fragment: str) -> None:
     data = copy.deepcopy(_data())
