@@ -1,14 +1,12 @@
-"""The workload on GKE (`cloud: gcp`): gcp-prod's rendered objects validate against the Kubernetes and KubeRay
-schemas, match its pools (spec + GCP catalog), carry GPUDirect-TCPXO on A3 Mega, and name what the GCP platform
+"""The workload on GKE (`cloud: gcp`): gcp-prod's rendered objects (schema-validated in test_schemas.py) match
+its pools (spec + GCP catalog), carry GPUDirect-TCPXO on A3 Mega, and name what the GCP platform
 stack creates; `gcp-prod-workload` synthesizes. No GKE cluster or provider binaries here: synth + schemas only."""
 from __future__ import annotations
 
 import copy
 import json
 import re
-from pathlib import Path
 
-import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
@@ -22,10 +20,8 @@ from infra.workload import PlatformRefs, helm_releases, object_id, workload_mani
 from infra.workload.clouds import GCP_SHARED_MOUNT_PATH, gcp_trainer_account_id
 from infra.workload.gpudirect import INTERFACES_ANNOTATION, TCPXO_DAEMON_IMAGE
 from infra.workload.labels import cost_labels
+from tests.workload.rendered import CUSTOM_GROUPS, DIGEST, k8s_version, pod_templates, rayjobs
 
-SCHEMAS = Path(__file__).resolve().parents[2] / "infra" / "workload" / "schemas"
-CUSTOM_GROUPS = ("ray.io/", "monitoring.coreos.com/", "networking.gke.io/")
-DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 PINNED_TAG = re.compile(r"^[a-z0-9.-]+(/[a-z0-9._-]+)+:v\d+\.\d+\.\d+$")  # Google publishes the daemons by tag only
 
 
@@ -39,66 +35,19 @@ def gcp_manifests(gcp):
     return workload_manifests(gcp, PlatformRefs.placeholders(gcp))
 
 
-def _rayjobs(manifests):
-    return {m["metadata"]["name"]: m for m in manifests if m["kind"] == "RayJob"}
-
-
-def _pod_templates(rayjob):
-    cluster = rayjob["spec"]["rayClusterSpec"]
-    yield "head", cluster["headGroupSpec"]["template"]
-    for group in cluster["workerGroupSpecs"]:
-        yield group["groupName"], group["template"]
-    yield "submitter", rayjob["spec"]["submitterPodTemplate"]
-
-
 def _worker(rayjob):
     (group,) = rayjob["spec"]["rayClusterSpec"]["workerGroupSpecs"]
     return group
-
-
-def _k8s_version(spec) -> str:
-    return f"{spec.cluster.kubernetes_version}.0"
 
 
 def _pool(spec, name):
     return next(p for p in spec.node_pools if p.name == name)
 
 
-# ------------------------------------------------------------------ schemas
-def test_core_objects_validate_against_kubernetes_schemas(gcp, gcp_manifests):
-    core = [m for m in gcp_manifests if not m["apiVersion"].startswith(CUSTOM_GROUPS)]
-    assert {m["kind"] for m in core} >= {"Namespace", "ServiceAccount", "PersistentVolume", "PersistentVolumeClaim",
-                                        "PriorityClass", "PodDisruptionBudget", "ConfigMap"}
-    for obj in core:
-        kubernetes_validate.validate(obj, _k8s_version(gcp), strict=True)
-
-
-def test_ray_pod_templates_validate_as_core_pod_templates(gcp, gcp_manifests):
-    # Covers the native-sidecar initContainers (restartPolicy: Always), hostPath volumes and NCCL env.
-    for job in _rayjobs(gcp_manifests).values():
-        for role, template in _pod_templates(job):
-            wrapper = {"apiVersion": "v1", "kind": "PodTemplate",
-                       "metadata": {"name": f"{job['metadata']['name']}-{role}", "namespace": "training"},
-                       "template": template}
-            kubernetes_validate.validate(wrapper, _k8s_version(gcp), strict=True)
-
-
-def test_rayjobs_validate_against_kuberay_schema(gcp_manifests):
-    job_schema = json.loads((SCHEMAS / "kuberay-v1.2-rayjob.schema.json").read_text())
-    cluster_schema = json.loads((SCHEMAS / "kuberay-v1.2-raycluster.schema.json").read_text())
-    jobs = _rayjobs(gcp_manifests)
-    assert jobs
-    for job in jobs.values():
-        jsonschema.Draft202012Validator(job_schema).validate(job)
-        as_cluster = {"apiVersion": "ray.io/v1", "kind": "RayCluster", "metadata": {"name": job["metadata"]["name"]},
-                      "spec": job["spec"]["rayClusterSpec"]}
-        jsonschema.Draft202012Validator(cluster_schema).validate(as_cluster)
-
-
 # ------------------------------------------------------------------ pools
 def test_gpu_requests_selectors_and_tolerations_match_the_pools(gcp, gcp_manifests):
     catalog = gcp_catalog()
-    jobs = _rayjobs(gcp_manifests)
+    jobs = rayjobs(gcp_manifests)
     assert set(jobs) == {job.name for job in gcp.jobs}
     for job in gcp.jobs:
         pool = _pool(gcp, job.pool)
@@ -125,7 +74,7 @@ def test_gpu_requests_selectors_and_tolerations_match_the_pools(gcp, gcp_manifes
 
 
 def test_entrypoint_prices_and_checkpoints_come_from_the_gcp_catalog(gcp, gcp_manifests):
-    jobs = _rayjobs(gcp_manifests)
+    jobs = rayjobs(gcp_manifests)
     for job in gcp.jobs:
         mtype = gcp_catalog().get(_pool(gcp, job.pool).instance_type)
         argv = jobs[job.name]["spec"]["entrypoint"].split()
@@ -149,7 +98,7 @@ def test_a3_mega_workers_carry_the_tcpxo_sidecar_and_gpu_nic_interfaces(gcp, gcp
     checked = 0
     for job in gcp.jobs:
         mtype = gcp_catalog().get(_pool(gcp, job.pool).instance_type)
-        template = _worker(_rayjobs(gcp_manifests)[job.name])["template"]
+        template = _worker(rayjobs(gcp_manifests)[job.name])["template"]
         pod, notes = template["spec"], template["metadata"]["annotations"]
         env = {e["name"]: e["value"] for e in pod["containers"][0]["env"]}
         if mtype.gpudirect != "tcpxo":
@@ -221,8 +170,8 @@ def test_every_object_and_pod_carries_cost_labels(gcp, gcp_manifests):
     expected = cost_labels(gcp.cost_tags)
     for obj in gcp_manifests:
         assert expected.items() <= obj["metadata"]["labels"].items(), object_id(obj)
-    for job in _rayjobs(gcp_manifests).values():
-        for role, template in _pod_templates(job):
+    for job in rayjobs(gcp_manifests).values():
+        for role, template in pod_templates(job):
             assert expected.items() <= template["metadata"]["labels"].items(), role
             assert template["metadata"]["labels"][JOB_LABEL] == job["metadata"]["name"]
             for container in template["spec"]["containers"]:
@@ -355,7 +304,7 @@ def test_a3_high_workers_carry_the_tcpx_sidecar_over_4_gpu_nics():
     spec = parse(data)
     mtype = gcp_catalog().get("a3-highgpu-8g")
     manifests = workload_manifests(spec, PlatformRefs.placeholders(spec))
-    template = _worker(_rayjobs(manifests)["gpt-small-h100"])["template"]
+    template = _worker(rayjobs(manifests)["gpt-small-h100"])["template"]
     (daemon,) = template["spec"]["initContainers"]
     assert daemon["name"] == "tcpx-daemon" and daemon["restartPolicy"] == "Always" and PINNED_TAG.match(daemon["image"])
     interfaces = json.loads(template["metadata"]["annotations"][INTERFACES_ANNOTATION])
@@ -365,4 +314,4 @@ def test_a3_high_workers_carry_the_tcpx_sidecar_over_4_gpu_nics():
     assert sum(1 for m in manifests if m["kind"] == "Network") == 4
     kubernetes_validate.validate({"apiVersion": "v1", "kind": "PodTemplate",
                                   "metadata": {"name": "w", "namespace": "training"}, "template": template},
-                                 _k8s_version(spec), strict=True)
+                                 k8s_version(spec), strict=True)

@@ -1,13 +1,10 @@
-"""Rendered workload objects: valid against the Kubernetes and KubeRay schemas, and matching prod's pools.
+"""Rendered workload objects (schema-validated in test_schemas.py) match prod's pools.
 Expectations come from the spec and the catalog, never from constants."""
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
-import jsonschema
-import kubernetes_validate
 import pytest
 import yaml
 
@@ -17,66 +14,12 @@ from infra.monitoring import JOB_LABEL, POOL_LABEL
 from infra.spec_jobs import TRAINER_MODELS, CheckpointStore
 from infra.workload import helm_releases, object_id
 from infra.workload.labels import cost_labels
-
-SCHEMAS = Path(__file__).resolve().parents[2] / "infra" / "workload" / "schemas"
-CUSTOM_GROUPS = ("ray.io/", "monitoring.coreos.com/")
-DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
-
-
-def _k8s_version(spec) -> str:
-    return f"{spec.cluster.kubernetes_version}.0"
-
-
-def _rayjobs(manifests):
-    return {m["metadata"]["name"]: m for m in manifests if m["kind"] == "RayJob"}
-
-
-def _pod_templates(rayjob):
-    cluster = rayjob["spec"]["rayClusterSpec"]
-    yield "head", cluster["headGroupSpec"]["template"]
-    for group in cluster["workerGroupSpecs"]:
-        yield group["groupName"], group["template"]
-    yield "submitter", rayjob["spec"]["submitterPodTemplate"]
-
-
-def test_core_objects_validate_against_kubernetes_schemas(prod, prod_manifests):
-    core = [m for m in prod_manifests if not m["apiVersion"].startswith(CUSTOM_GROUPS)]
-    assert {m["kind"] for m in core} >= {"Namespace", "ServiceAccount", "PersistentVolume", "PersistentVolumeClaim",
-                                        "PriorityClass", "PodDisruptionBudget", "ConfigMap"}
-    for obj in core:
-        kubernetes_validate.validate(obj, _k8s_version(prod), strict=True)
-
-
-def test_ray_pod_templates_validate_as_core_pod_templates(prod, prod_manifests):
-    for job in _rayjobs(prod_manifests).values():
-        for role, template in _pod_templates(job):
-            wrapper = {"apiVersion": "v1", "kind": "PodTemplate",
-                       "metadata": {"name": f"{job['metadata']['name']}-{role}", "namespace": "training"},
-                       "template": template}
-            kubernetes_validate.validate(wrapper, _k8s_version(prod), strict=True)
-
-
-def test_rayjobs_validate_against_kuberay_schema(prod_manifests):
-    job_schema = json.loads((SCHEMAS / "kuberay-v1.2-rayjob.schema.json").read_text())
-    cluster_schema = json.loads((SCHEMAS / "kuberay-v1.2-raycluster.schema.json").read_text())
-    assert "v1.2" in job_schema["description"] and "rayjob_types.go" in job_schema["description"]
-    for job in _rayjobs(prod_manifests).values():
-        jsonschema.Draft202012Validator(job_schema).validate(job)
-        as_cluster = {"apiVersion": "ray.io/v1", "kind": "RayCluster", "metadata": {"name": job["metadata"]["name"]},
-                      "spec": job["spec"]["rayClusterSpec"]}
-        jsonschema.Draft202012Validator(cluster_schema).validate(as_cluster)
-
-
-def test_kuberay_schema_rejects_unknown_fields(prod_manifests):
-    schema = json.loads((SCHEMAS / "kuberay-v1.2-rayjob.schema.json").read_text())
-    job = json.loads(json.dumps(next(iter(_rayjobs(prod_manifests).values()))))
-    job["spec"]["rayClusterSpec"]["workerGroupSpecs"][0]["maxReplica"] = 3  # misspelt
-    assert list(jsonschema.Draft202012Validator(schema).iter_errors(job))
+from tests.workload.rendered import DIGEST, pod_templates, rayjobs
 
 
 def test_gpu_efa_requests_selectors_and_tolerations_match_the_pools(prod, prod_manifests):
     catalog = aws_catalog()
-    jobs = _rayjobs(prod_manifests)
+    jobs = rayjobs(prod_manifests)
     assert set(jobs) == {job.name for job in prod.jobs}
     for job in prod.jobs:
         pool = next(p for p in prod.node_pools if p.name == job.pool)
@@ -109,7 +52,7 @@ def test_gpu_efa_requests_selectors_and_tolerations_match_the_pools(prod, prod_m
 
 
 def test_entrypoint_flags_come_from_the_job_and_catalog(prod, prod_manifests):
-    jobs = _rayjobs(prod_manifests)
+    jobs = rayjobs(prod_manifests)
     for job in prod.jobs:
         pool = next(p for p in prod.node_pools if p.name == job.pool)
         itype = aws_catalog().get(pool.instance_type)
@@ -136,8 +79,8 @@ def test_every_object_and_pod_carries_cost_labels(prod, prod_manifests):
     for obj in prod_manifests:
         labels = obj["metadata"]["labels"]
         assert expected.items() <= labels.items(), object_id(obj)
-    for job in _rayjobs(prod_manifests).values():
-        for role, template in _pod_templates(job):
+    for job in rayjobs(prod_manifests).values():
+        for role, template in pod_templates(job):
             labels = template["metadata"]["labels"]
             assert expected.items() <= labels.items(), role
             assert labels[JOB_LABEL] == job["metadata"]["name"]
@@ -153,7 +96,7 @@ def test_pdb_priority_class_and_digest_pinned_images(prod, prod_manifests):
         assert pdb["spec"]["maxUnavailable"] == 0
         pc = by_kind["PriorityClass"][f"{prod.resource_prefix}-{job.name}"]
         assert pc["value"] == job.priority
-        for role, template in _pod_templates(_rayjobs(prod_manifests)[job.name]):
+        for role, template in pod_templates(rayjobs(prod_manifests)[job.name]):
             assert template["spec"]["priorityClassName"] == pc["metadata"]["name"]
             assert template["spec"]["serviceAccountName"] == prod.iam.trainer_service_account
             for container in template["spec"]["containers"]:
@@ -235,7 +178,7 @@ def test_workers_sharing_a_node_split_its_efa_interfaces(prod):
     itype = aws_catalog().get(pool.instance_type)
     job["gpus_per_worker"] = itype.gpu_count // 2
     spec = parse(data)
-    rayjob = _rayjobs(workload_manifests(spec, PlatformRefs.placeholders(spec)))[job["name"]]
+    rayjob = rayjobs(workload_manifests(spec, PlatformRefs.placeholders(spec)))[job["name"]]
     res = rayjob["spec"]["rayClusterSpec"]["workerGroupSpecs"][0]["template"]["spec"]["containers"][0]["resources"]
     assert res["requests"]["nvidia.com/gpu"] == str(itype.gpu_count // 2)
     assert res["requests"]["vpc.amazonaws.com/efa"] == str(itype.efa_interface_count // 2)
