@@ -68,12 +68,15 @@ class ServicePrice:
     price: PriceSource
 
 
-@dataclass(frozen=True)
-class Catalog:
-    instance_types: dict[str, InstanceType]
+class ServicePriceTable:
+    """Managed-service prices of a catalog: flat ones and per-tier ones, each with its source and date.
+
+    Mixed into each cloud's catalog dataclass, which holds `services_usd`, `price` and `service_sources`.
+    """
+
     services_usd: dict[str, object]
     price: PriceSource
-    service_sources: dict[str, str] | None = None
+    service_sources: dict[str, str] | None
 
     def service(self, key: str) -> ServicePrice:
         """A flat service price, e.g. `service("nat_gateway_usd_per_hour")`."""
@@ -83,19 +86,31 @@ class Catalog:
                            f"{', '.join(k for k, v in self.services_usd.items() if isinstance(v, (int, float)))}")
         return ServicePrice(key, float(value), key.split("_usd_", 1)[-1], self._service_source(key))
 
-    def fsx_lustre_price(self, throughput_mbps_per_tib: int) -> ServicePrice:
-        """PERSISTENT_2 storage price per GiB-month for a throughput tier (125/250/500/1000)."""
-        key = "fsx_lustre_persistent2_usd_per_gib_month"
+    def tier_price(self, key: str, tier: str, *, what: str) -> ServicePrice:
+        """A per-GiB-month price that depends on a tier, e.g. FSx throughput or Filestore service tier."""
         tiers = self.services_usd.get(key) or {}
-        value = tiers.get(str(throughput_mbps_per_tib)) if isinstance(tiers, dict) else None
+        value = tiers.get(tier) if isinstance(tiers, dict) else None
         if value is None:
-            raise KeyError(f"no FSx PERSISTENT_2 price for {throughput_mbps_per_tib} MB/s/TiB; tiers: "
-                           f"{', '.join(map(str, tiers)) if isinstance(tiers, dict) else 'none'}")
-        return ServicePrice(f"{key}[{throughput_mbps_per_tib}]", float(value), "gib_month", self._service_source(key))
+            known = ", ".join(map(str, tiers)) if isinstance(tiers, dict) and tiers else "none"
+            raise KeyError(f"no {what} price for tier {tier!r}; tiers: {known}")
+        return ServicePrice(f"{key}[{tier}]", float(value), "gib_month", self._service_source(key))
 
     def _service_source(self, key: str) -> PriceSource:
         source = (self.service_sources or {}).get(key, self.price.source)
         return PriceSource(source, self.price.as_of, self.price.region)
+
+
+@dataclass(frozen=True)
+class Catalog(ServicePriceTable):
+    instance_types: dict[str, InstanceType]
+    services_usd: dict[str, object]
+    price: PriceSource
+    service_sources: dict[str, str] | None = None
+
+    def fsx_lustre_price(self, throughput_mbps_per_tib: int) -> ServicePrice:
+        """PERSISTENT_2 storage price per GiB-month for a throughput tier (125/250/500/1000 MB/s/TiB)."""
+        return self.tier_price("fsx_lustre_persistent2_usd_per_gib_month", str(throughput_mbps_per_tib),
+                               what="FSx PERSISTENT_2 (MB/s/TiB)")
 
     def get(self, name: str) -> InstanceType:
         try:

@@ -13,7 +13,14 @@ from functools import lru_cache
 
 import yaml
 
-from infra.catalog import _DATA_DIR, HOURS_PER_MONTH, PriceSource, ServicePrice, unknown_instance_type_message
+from infra.catalog import (
+    _DATA_DIR,
+    HOURS_PER_MONTH,
+    PriceSource,
+    ServicePrice,
+    ServicePriceTable,
+    unknown_instance_type_message,
+)
 
 
 @dataclass(frozen=True)
@@ -53,7 +60,7 @@ class MachineType:
 
 
 @dataclass(frozen=True)
-class GcpCatalog:
+class GcpCatalog(ServicePriceTable):
     machine_types: dict[str, MachineType]
     services_usd: dict[str, object]
     price: PriceSource
@@ -68,23 +75,8 @@ class GcpCatalog:
     def __contains__(self, name: object) -> bool:
         return name in self.machine_types
 
-    def service(self, key: str) -> ServicePrice:
-        value = self.services_usd.get(key)
-        if not isinstance(value, (int, float)):
-            raise KeyError(f"no flat GCP service price {key!r}; known: "
-                           f"{', '.join(k for k, v in self.services_usd.items() if isinstance(v, (int, float)))}")
-        return ServicePrice(key, float(value), key.split("_usd_", 1)[-1], self._source(key))
-
     def filestore_price(self, tier: str) -> ServicePrice:
-        key = "filestore_usd_per_gib_month"
-        tiers = self.services_usd.get(key) or {}
-        value = tiers.get(tier) if isinstance(tiers, dict) else None
-        if value is None:
-            raise KeyError(f"no Filestore price for tier {tier!r}; tiers: {', '.join(tiers) if tiers else 'none'}")
-        return ServicePrice(f"{key}[{tier}]", float(value), "gib_month", self._source(key))
-
-    def _source(self, key: str) -> PriceSource:
-        return PriceSource(self.service_sources.get(key, self.price.source), self.price.as_of, self.price.region)
+        return self.tier_price("filestore_usd_per_gib_month", tier, what="Filestore")
 
 
 @lru_cache(maxsize=None)
