@@ -13,7 +13,6 @@ JSON (`//.trainyard` metadata + resources) when it exists, else from the spec fi
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 from infra.catalog import HOURS_PER_MONTH, PriceSource, aws_catalog
@@ -212,6 +211,17 @@ def _item(key: str, category: str, description: str, quantity: float, unit: str,
                 price.as_of, note)
 
 
+def node_item(pool: Pool, size: str, on_demand_usd_per_hour: float, price: PriceSource, unit: str) -> tuple[Item, int]:
+    """A pool's nodes for a month at `size` (ceiling: max per node group; otherwise desired), and how many."""
+    per_group = pool.max_size if size == "ceiling" else pool.desired_size
+    nodes = per_group * pool.node_groups
+    where = f"{pool.node_groups} zone(s) × {per_group}" if pool.role == "gpu" else f"{per_group}"
+    item = _item(f"nodes.{pool.name}", f"{pool.role}_nodes",
+                 f"{pool.name}: {nodes} × {pool.instance_type} ({where} at {size})", nodes,
+                 unit, round(on_demand_usd_per_hour * HOURS_PER_MONTH, 4), price)
+    return item, nodes
+
+
 def _scenario(inputs: CostInputs, size: str) -> Scenario:
     if inputs.cloud == "gcp":
         from scripts.cost_estimate_gcp import scenario
@@ -223,12 +233,8 @@ def _scenario(inputs: CostInputs, size: str) -> Scenario:
     ebs = catalog.service("ebs_gp3_usd_per_gib_month")
     for pool in inputs.pools:
         itype = catalog.get(pool.instance_type)
-        per_group = pool.max_size if size == "ceiling" else pool.desired_size
-        nodes = per_group * pool.node_groups
-        where = f"{pool.node_groups} zone(s) × {per_group}" if pool.role == "gpu" else f"{per_group}"
-        s.items.append(_item(f"nodes.{pool.name}", f"{pool.role}_nodes",
-                             f"{pool.name}: {nodes} × {pool.instance_type} ({where} at {size})", nodes,
-                             "instance-month", round(itype.on_demand_usd_per_hour * hours, 4), itype.price))
+        item, nodes = node_item(pool, size, itype.on_demand_usd_per_hour, itype.price, "instance-month")
+        s.items.append(item)
         s.items.append(_item(f"ebs.{pool.name}", "storage", f"{pool.name}: root volumes {nodes} × "
                              f"{pool.root_volume_gib} GiB gp3", nodes * pool.root_volume_gib, "GiB-month", ebs.usd,
                              ebs.price))

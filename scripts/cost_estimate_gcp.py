@@ -11,7 +11,7 @@ from infra.catalog import HOURS_PER_MONTH
 from infra.catalog_gcp import gcp_catalog
 from infra.spec import EnvironmentSpec, NatGatewayMode
 from policies.tfjson import Stack
-from scripts.cost_estimate import CostInputs, Pool, Scenario, StackInputError, _item
+from scripts.cost_estimate import CostInputs, Pool, Scenario, StackInputError, _item, node_item
 
 SYSTEM_BOOT_DISK_GIB = 100  # infra/constructs/gcp/cluster.py add_system_pool
 KMS_KEYS = 3  # GKE secrets, data, alerts (stacks/gcp_platform_stack.py)
@@ -63,12 +63,8 @@ def scenario(inputs: CostInputs, size: str) -> Scenario:
     s = Scenario()
     for pool in inputs.pools:
         mtype = catalog.get(pool.instance_type)
-        per_group = pool.max_size if size == "ceiling" else pool.desired_size
-        nodes = per_group * pool.node_groups
-        where = f"{pool.node_groups} zone(s) × {per_group}" if pool.role == "gpu" else f"{per_group}"
-        s.items.append(_item(f"nodes.{pool.name}", f"{pool.role}_nodes",
-                             f"{pool.name}: {nodes} × {pool.instance_type} ({where} at {size})", nodes,
-                             "vm-month", round(mtype.on_demand_usd_per_hour * hours, 4), mtype.price))
+        item, nodes = node_item(pool, size, mtype.on_demand_usd_per_hour, mtype.price, "vm-month")
+        s.items.append(item)
         disk = catalog.service("hyperdisk_balanced_usd_per_gib_month" if pool.instance_type.startswith(_HYPERDISK_SERIES)
                                else "pd_balanced_usd_per_gib_month")
         s.items.append(_item(f"disk.{pool.name}", "storage", f"{pool.name}: boot disks {nodes} × "
