@@ -130,6 +130,9 @@ def main() -> int:
     print(f"  price: ${args.gpu_hour_usd}/GPU-hour x 2 workers, wall {summary['wall_s']:.1f} s (start-up included)")
     print(f"  total: ${summary['usd_total']:.5f}   per step: ${summary['usd_total'] / steps:.7f}")
     print(f"  goodput: {summary['goodput_frac']:.3f}   checkpoint overhead: {summary['checkpoint_overhead_frac']:.4f}")
+    productive_s = summary["goodput_frac"] * summary["wall_s"]
+    print(f"    (goodput = surviving step time {productive_s:.1f} s / wall {summary['wall_s']:.1f} s: a {steps}-step "
+          "demo is mostly Ray start-up and the recovery; a long run pays those once)")
     print(f"  final loss: {summary['final_loss']:.4f} at step {summary['final_step']}")
     print(f"==== dashboard (last of {scraper.scrapes} scrapes of /metrics) ====")
     for name in SHOW:
