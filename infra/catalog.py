@@ -22,6 +22,11 @@ class PriceSource:
     as_of: str
     region: str
 
+    def overridden_by(self, entry: dict) -> PriceSource:
+        """This (file-wide) source, with whatever `price_source` / `price_as_of` / `price_region` one entry sets."""
+        return PriceSource(entry.get("price_source", self.source), entry.get("price_as_of", self.as_of),
+                           entry.get("price_region", self.region))
+
 
 @dataclass(frozen=True)
 class InstanceType:
@@ -121,10 +126,6 @@ class Catalog(ServicePriceTable):
     def __contains__(self, name: object) -> bool:
         return name in self.instance_types
 
-    def suggest(self, name: str) -> str | None:
-        matches = difflib.get_close_matches(name, list(self.instance_types), n=1, cutoff=0.6)
-        return matches[0] if matches else None
-
 
 def unknown_instance_type_message(name: str, known: dict[str, InstanceType] | list[str]) -> str:
     names = sorted(known)
@@ -153,11 +154,7 @@ def aws_catalog() -> Catalog:
             supports_placement_group=bool(spec["supports_placement_group"]),
             on_demand_usd_per_hour=float(spec["on_demand_usd_per_hour"]),
             offered_regions=tuple(spec["offered_regions"]),
-            price=PriceSource(
-                spec.get("price_source", price.source),
-                spec.get("price_as_of", price.as_of),
-                spec.get("price_region", price.region),
-            ),
+            price=price.overridden_by(spec),
         )
         for name, spec in raw["instance_types"].items()
     }

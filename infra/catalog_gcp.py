@@ -92,8 +92,7 @@ def gcp_catalog() -> GcpCatalog:
             gpudirect=spec["gpudirect"], gpu_nic_mtu=spec["gpu_nic_mtu"], network_gbps=float(spec["network_gbps"]),
             nvlink=spec["nvlink"], supports_compact_placement=bool(spec["supports_compact_placement"]),
             on_demand_usd_per_hour=float(spec["on_demand_usd_per_hour"]), zones=tuple(spec["zones"]),
-            price=PriceSource(spec.get("price_source", price.source), spec.get("price_as_of", price.as_of),
-                              spec.get("price_region", price.region)),
+            price=price.overridden_by(spec),
         )
         for name, spec in raw["machine_types"].items()
     }
