@@ -20,7 +20,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 
 from infra.catalog import aws_catalog, unknown_instance_type_message
 from infra.catalog_gcp import gcp_catalog
-from infra.spec_base import SpecModel, check_allow_list, check_name, fail, on_gcp
+from infra.spec_base import ResourceName, SpecModel, check_allow_list, fail, on_gcp
 from infra.spec_errors import SpecError, SpecIssue, issues_from_validation_error
 from infra.spec_gcp import (  # noqa: F401  (re-exported: infra.spec is the spec's one import)
     FILESTORE_MIN_GIB,
@@ -265,7 +265,7 @@ class CapacitySpec(SpecModel):
 
 
 class GpuPoolSpec(NodeGroupSize):
-    name: str
+    name: ResourceName
     instance_type: str
     zones: list[str] = Field(min_length=1, description="AZs this pool spans; one node group per zone.")
     capacity: CapacitySpec = CapacitySpec()
@@ -276,11 +276,6 @@ class GpuPoolSpec(NodeGroupSize):
     root_volume_gib: int = Field(500, ge=100, le=16384)
     efa: bool | None = Field(None, description="Attach EFA interfaces; default: whenever the type supports EFA.")
     placement_group: bool = Field(True, description="Cluster placement group per (pool, zone).")
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        return check_name(value)
 
     @field_validator("instance_type")
     @classmethod
@@ -459,7 +454,7 @@ class BudgetSpec(SpecModel):
 
 
 class EnvironmentSpec(SpecModel):
-    name: str
+    name: ResourceName
     cloud: Cloud = Cloud.aws
     region: str
     availability_zones: list[str] = Field(min_length=1)
@@ -473,11 +468,6 @@ class EnvironmentSpec(SpecModel):
     cost_tags: dict[str, str]
     budget: BudgetSpec
     jobs: list[JobSpec] = Field(default_factory=list)
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        return check_name(value)
 
     @field_validator("region")
     @classmethod

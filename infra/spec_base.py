@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo
 from pydantic_core import PydanticCustomError
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
@@ -28,6 +28,10 @@ def check_name(value: str) -> str:
         raise fail("name", "{value!r} must be 3-32 lower-case letters, digits or '-', starting with a letter",
                    value=value)
     return value
+
+
+# An environment or pool name: it becomes part of AWS/GCP resource names and Kubernetes labels.
+ResourceName = Annotated[str, AfterValidator(check_name)]
 
 
 class SpecModel(BaseModel):
