@@ -100,26 +100,31 @@ def _aws_devices(pool: GpuPoolSpec, gpus: int) -> dict[str, int]:
     return {AWS_EFA_RESOURCE: aws_efa_per_worker(pool, gpus)} if pool.use_efa else {}
 
 
-def _aws_fsx_volume(spec: EnvironmentSpec, refs: PlatformRefs, namespace: str, labels: dict[str, str]) -> list[Manifest]:
-    if spec.storage.fsx is None:
-        return []
-    name = f"{spec.resource_prefix}-fsx"
-    capacity = f"{spec.storage.fsx.size_gib}Gi"
-    pv = {"apiVersion": "v1", "kind": "PersistentVolume",
-          "metadata": {"name": name, "labels": dict(labels)},
-          "spec": {"capacity": {"storage": capacity}, "volumeMode": "Filesystem", "accessModes": ["ReadWriteMany"],
-                   # Retain: deleting the claim must never delete the environment's file system.
-                   "persistentVolumeReclaimPolicy": "Retain", "storageClassName": "",
-                   "mountOptions": ["flock"],
-                   "csi": {"driver": FSX_CSI_DRIVER, "volumeHandle": refs.shared_fs["file_system_id"],
-                           "volumeAttributes": {"dnsname": refs.shared_fs["dns_name"],
-                                                "mountname": refs.shared_fs["mount_name"]}},
-                   "claimRef": {"namespace": namespace, "name": SHARED_PVC_NAME}}}
+def _static_shared_volume(name: str, capacity_gib: int, csi: dict, namespace: str, labels: dict[str, str],
+                          mount_options: list[str] | None = None) -> list[Manifest]:
+    """A PersistentVolume bound to an existing file system (static provisioning) and the trainer's claim on it."""
+    capacity = f"{capacity_gib}Gi"
+    pv_spec = {"capacity": {"storage": capacity}, "volumeMode": "Filesystem", "accessModes": ["ReadWriteMany"],
+               # Retain: deleting the claim must never delete the environment's file system.
+               "persistentVolumeReclaimPolicy": "Retain", "storageClassName": "",
+               **({"mountOptions": mount_options} if mount_options else {}),
+               "csi": csi, "claimRef": {"namespace": namespace, "name": SHARED_PVC_NAME}}
+    pv = {"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": name, "labels": dict(labels)},
+          "spec": pv_spec}
     pvc = {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
            "metadata": {"name": SHARED_PVC_NAME, "namespace": namespace, "labels": dict(labels)},
            "spec": {"accessModes": ["ReadWriteMany"], "storageClassName": "", "volumeName": name,
                     "resources": {"requests": {"storage": capacity}}}}
     return [pv, pvc]
+
+
+def _aws_fsx_volume(spec: EnvironmentSpec, refs: PlatformRefs, namespace: str, labels: dict[str, str]) -> list[Manifest]:
+    if spec.storage.fsx is None:
+        return []
+    csi = {"driver": FSX_CSI_DRIVER, "volumeHandle": refs.shared_fs["file_system_id"],
+           "volumeAttributes": {"dnsname": refs.shared_fs["dns_name"], "mountname": refs.shared_fs["mount_name"]}}
+    return _static_shared_volume(f"{spec.resource_prefix}-fsx", spec.storage.fsx.size_gib, csi, namespace, labels,
+                                 mount_options=["flock"])
 
 
 AWS = CloudProfile(
@@ -178,24 +183,13 @@ def _gcp_filestore_volume(spec: EnvironmentSpec, refs: PlatformRefs, namespace: 
                           labels: dict[str, str]) -> list[Manifest]:
     if spec.storage.filestore is None:
         return []
-    name = f"{spec.resource_prefix}-filestore"
-    capacity = f"{spec.storage.filestore.capacity_gib}Gi"
     fs = refs.shared_fs
-    pv = {"apiVersion": "v1", "kind": "PersistentVolume",
-          "metadata": {"name": name, "labels": dict(labels)},
-          "spec": {"capacity": {"storage": capacity}, "volumeMode": "Filesystem", "accessModes": ["ReadWriteMany"],
-                   # Retain: deleting the claim must never delete the environment's file system.
-                   "persistentVolumeReclaimPolicy": "Retain", "storageClassName": "",
-                   # Static provisioning of an existing instance (GKE docs "Access pre-existing Filestore instances").
-                   "csi": {"driver": FILESTORE_CSI_DRIVER,
-                           "volumeHandle": f"modeInstance/{fs['location']}/{fs['instance']}/{fs['share']}",
-                           "volumeAttributes": {"ip": fs["ip"], "volume": fs["share"]}},
-                   "claimRef": {"namespace": namespace, "name": SHARED_PVC_NAME}}}
-    pvc = {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
-           "metadata": {"name": SHARED_PVC_NAME, "namespace": namespace, "labels": dict(labels)},
-           "spec": {"accessModes": ["ReadWriteMany"], "storageClassName": "", "volumeName": name,
-                    "resources": {"requests": {"storage": capacity}}}}
-    return [pv, pvc]
+    # Static provisioning of an existing instance (GKE docs "Access pre-existing Filestore instances").
+    csi = {"driver": FILESTORE_CSI_DRIVER,
+           "volumeHandle": f"modeInstance/{fs['location']}/{fs['instance']}/{fs['share']}",
+           "volumeAttributes": {"ip": fs["ip"], "volume": fs["share"]}}
+    return _static_shared_volume(f"{spec.resource_prefix}-filestore", spec.storage.filestore.capacity_gib, csi,
+                                 namespace, labels)
 
 
 def _gcp_worker_extras(spec: EnvironmentSpec, pool: GpuPoolSpec, gpus: int) -> WorkerPodExtras:
