@@ -113,6 +113,19 @@ class Stack:
         return {**self.default_tags(res.conf.get("provider")), **res.tags}
 
 
+def first_block(value: Any) -> dict[str, Any]:
+    """A nested block as Terraform JSON may write it (an object, or a list of one); {} when absent."""
+    if isinstance(value, list):
+        value = value[0] if value else {}
+    return value if isinstance(value, dict) else {}
+
+
+def all_blocks(value: Any) -> list[dict[str, Any]]:
+    """A repeatable nested block (an object or a list of objects); [] when absent."""
+    value = [value] if isinstance(value, dict) else value or []
+    return [v for v in value if isinstance(v, dict)]
+
+
 def parse_stack_text(text: str, path: Path) -> Stack:
     if not text.strip():
         raise StackError(f"{path}: file is empty")

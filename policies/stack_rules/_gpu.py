@@ -14,12 +14,6 @@ def gpu_node_groups(stack: Stack) -> Iterator[Resource]:
             yield group
 
 
-def first_block(value) -> dict:
-    if isinstance(value, list):
-        value = value[0] if value else {}
-    return value if isinstance(value, dict) else {}
-
-
 def node_group_zones(stack: Stack, group: Resource) -> set[str]:
     """AZs of the subnets a node group launches into (its own tag as a fallback)."""
     zones = set()

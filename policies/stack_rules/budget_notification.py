@@ -7,16 +7,11 @@ notification is SKIPPED with that reason.
 from __future__ import annotations
 
 from policies.stack_rules import RuleResult
-from policies.tfjson import Stack
+from policies.tfjson import Stack, all_blocks
 
 RULE_ID = "TY_STACK_001"
 NAME = "Environment has an AWS budget with at least one notification"
 CONTROL = "MOD-205 §9 cost guardrails"
-
-
-def _blocks(value) -> list[dict]:
-    value = [value] if isinstance(value, dict) else value or []
-    return [v for v in value if isinstance(v, dict)]
 
 
 def evaluate(stack: Stack) -> list[RuleResult]:
@@ -28,7 +23,7 @@ def evaluate(stack: Stack) -> list[RuleResult]:
     results = []
     excused = stack.emulated and stack.capability_disabled("budget_notifications")
     for budget in budgets:
-        heard = [n for n in _blocks(budget.conf.get("notification"))
+        heard = [n for n in all_blocks(budget.conf.get("notification"))
                  if n.get("subscriber_email_addresses") or n.get("subscriber_sns_topic_arns")]
         if heard:
             results.append(RuleResult(budget.address, "PASSED", f"{len(heard)} notification(s)"))

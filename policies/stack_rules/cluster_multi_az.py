@@ -7,8 +7,7 @@ two or more still PASS.
 from __future__ import annotations
 
 from policies.stack_rules import RuleResult
-from policies.stack_rules._gpu import first_block
-from policies.tfjson import Stack
+from policies.tfjson import Stack, first_block
 
 RULE_ID = "TY_STACK_004"
 NAME = "EKS cluster spans at least two availability zones"

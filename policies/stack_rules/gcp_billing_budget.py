@@ -7,8 +7,7 @@ TY_STACK_001's job (this rule returns nothing for them).
 from __future__ import annotations
 
 from policies.stack_rules import RuleResult
-from policies.stack_rules._gpu import first_block
-from policies.tfjson import Stack
+from policies.tfjson import Stack, first_block
 
 RULE_ID = "TY_STACK_008"
 NAME = "GCP environment has a billing budget with threshold rules that notify"

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from infra.catalog_gcp import gcp_catalog
 from policies.stack_rules import RuleResult
-from policies.stack_rules._gpu import first_block
 from policies.stack_rules.gpu_ceiling_budget import _budget_usd
-from policies.tfjson import Stack
+from policies.tfjson import Stack, first_block
 
 RULE_ID = "TY_STACK_009"
 NAME = "GKE GPU node pools at max size stay within the monthly budget"

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from infra.catalog import aws_catalog
 from policies.stack_rules import RuleResult
-from policies.stack_rules._gpu import first_block, gpu_node_groups
-from policies.tfjson import Stack
+from policies.stack_rules._gpu import gpu_node_groups
+from policies.tfjson import Stack, first_block
 
 RULE_ID = "TY_STACK_003"
 NAME = "GPU pools at max size stay within the monthly budget"

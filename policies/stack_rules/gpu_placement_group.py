@@ -13,8 +13,8 @@ switches placement groups off still FAILS: only the emulator is excused.
 from __future__ import annotations
 
 from policies.stack_rules import RuleResult
-from policies.stack_rules._gpu import ZONE_TAG, first_block, gpu_node_groups, node_group_zones
-from policies.tfjson import Stack
+from policies.stack_rules._gpu import ZONE_TAG, gpu_node_groups, node_group_zones
+from policies.tfjson import Stack, first_block
 
 RULE_ID = "TY_STACK_002"
 NAME = "Every GPU node group has a cluster placement group in its own AZ"

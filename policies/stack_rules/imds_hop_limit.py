@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from infra.spec import SpecError, environment_path, load
 from policies.stack_rules import RuleResult
-from policies.stack_rules._gpu import first_block
-from policies.tfjson import Stack
+from policies.tfjson import Stack, first_block
 
 RULE_ID = "TY_STACK_006"
 NAME = "Launch templates use the spec's IMDSv2 hop limit"
