@@ -351,14 +351,10 @@ class ClusterSpec(SpecModel):
                        "(unquoted, 1.30 becomes 1.3)", value=value, text=f"{value:.2f}")
         if not isinstance(value, str) or not _K8S_VERSION_RE.match(value):
             raise fail("version", "{value!r} is not a Kubernetes minor version like \"1.31\"", value=value)
-        if on_gcp(info):
-            if value not in GKE_KUBERNETES_VERSIONS:
-                raise fail("version", "GKE does not offer Kubernetes {value}; offered: {offered}", value=value,
-                           offered=", ".join(GKE_KUBERNETES_VERSIONS))
-            return value
-        if value not in EKS_KUBERNETES_VERSIONS:
-            raise fail("version", "EKS does not offer Kubernetes {value}; offered: {offered}", value=value,
-                       offered=", ".join(EKS_KUBERNETES_VERSIONS))
+        service, offered = ("GKE", GKE_KUBERNETES_VERSIONS) if on_gcp(info) else ("EKS", EKS_KUBERNETES_VERSIONS)
+        if value not in offered:
+            raise fail("version", "{service} does not offer Kubernetes {value}; offered: {offered}", service=service,
+                       value=value, offered=", ".join(offered))
         return value
 
     @field_validator("public_access_cidrs")
