@@ -9,7 +9,14 @@ from pydantic import Field, field_validator
 from infra.spec_base import ARN_RE, SpecModel, fail
 
 _POLICY_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/.+$")  # customer- or AWS-managed
-_GITHUB_REPOSITORY_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+GITHUB_REPOSITORY_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")  # org/repo, no wildcards
+# Managed policies that grant write access: never on a role meant to be read-only (the PR plan role).
+WRITE_POLICY_NAMES = ("AdministratorAccess", "PowerUserAccess", "IAMFullAccess")
+
+
+def write_access_policies(arns: list[str]) -> list[str]:
+    """The ARNs among `arns` that name one of WRITE_POLICY_NAMES."""
+    return [a for a in arns if a.rsplit("/", 1)[-1] in WRITE_POLICY_NAMES]
 
 
 def _check_policy_arns(arns: list[str]) -> list[str]:
@@ -38,7 +45,7 @@ class GithubActionsSpec(SpecModel):
     @field_validator("repository")
     @classmethod
     def _repository(cls, value: str) -> str:
-        if not _GITHUB_REPOSITORY_RE.match(value):
+        if not GITHUB_REPOSITORY_RE.match(value):
             raise fail("github_repository", "{value!r} must look like 'org/repo' (letters, digits, '_.-'; "
                        "no wildcards: a wildcard lets forks assume the roles)", value=value)
         return value
@@ -51,7 +58,7 @@ class GithubActionsSpec(SpecModel):
     @field_validator("plan_role_policy_arns")
     @classmethod
     def _read_only(cls, arns: list[str]) -> list[str]:
-        admin = [a for a in arns if a.rsplit("/", 1)[-1] in ("AdministratorAccess", "PowerUserAccess", "IAMFullAccess")]
+        admin = write_access_policies(arns)
         if admin:
             raise fail("read_only", "{admin} grant write access; the plan role must stay read-only "
                        "(leave the list empty for arn:aws:iam::aws:policy/ReadOnlyAccess)", admin=admin)

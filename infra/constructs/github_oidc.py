@@ -21,14 +21,14 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from constructs import Construct
 
+from infra.spec_iam import GITHUB_REPOSITORY_RE, write_access_policies
+
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 STS_AUDIENCE = "sts.amazonaws.com"
 # GitHub's published intermediate-CA thumbprints; AWS no longer checks them for this issuer, but
 # older provider versions require the field.
 GITHUB_THUMBPRINTS = ("6938fd4d98bab03faadb97b34396831e3780aea1", "1c58a3a8518e8759bf075b76b750d4f2df264fcd")
-_REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _ENV_RE = re.compile(r"^[A-Za-z0-9_.-]{1,255}$")
-_ADMIN_POLICIES = ("AdministratorAccess", "PowerUserAccess", "IAMFullAccess")
 
 
 def _trust(provider_arn: str, subjects: list[str]) -> str:
@@ -103,7 +103,7 @@ class GithubOidc(Construct):
     @staticmethod
     def _validate(repository: str, environments: list[str], apply_arns: list[str],
                   plan_arns: list[str] | None) -> None:
-        if not _REPO_RE.match(repository or ""):
+        if not GITHUB_REPOSITORY_RE.match(repository or ""):
             raise ValueError(f"GithubOidc repository {repository!r} must look like 'org/repo' (no wildcards)")
         if not environments:
             raise ValueError("GithubOidc environments is empty; list the GitHub environments that apply, e.g. "
@@ -115,7 +115,7 @@ class GithubOidc(Construct):
         if not apply_arns:
             raise ValueError("GithubOidc apply_role_policy_arns is empty; pass the managed policies terraform "
                              "apply needs (scoped by permissions_boundary_arn)")
-        admin = [a for a in plan_arns or [] if a.rsplit("/", 1)[-1] in _ADMIN_POLICIES]
+        admin = write_access_policies(plan_arns or [])
         if admin:
             raise ValueError(f"GithubOidc plan_role_policy_arns {admin} grant write access; the plan role must be "
                              "read-only (default: ReadOnlyAccess)")
