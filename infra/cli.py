@@ -39,7 +39,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         except SpecError as exc:
             failed += 1
             for issue in exc.issues:
-                print(f"{issue}" if len(names) == 1 else f"{name}: {issue}", file=sys.stderr)
+                # A file-level problem (no field path) always names the file; field problems do when there are several.
+                print(f"{name}: {issue}" if len(names) > 1 or not issue.path else f"{issue}", file=sys.stderr)
             continue
         if not args.quiet:
             pools = ", ".join(f"{p.name}({p.instance_type}×{p.max_size}/AZ in {len(p.zones)} AZ)" for p in spec.node_pools)
@@ -55,8 +56,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def env_spec_path(env: str) -> Path:
+    """A spec file path as given, or the file of a named environment (`prod` -> stacks/environments/prod.yaml)."""
     path = Path(env)
-    return path if path.suffix in (".yaml", ".yml") else environment_path(env)
+    return path if path.suffix in (".yaml", ".yml") or "/" in env or path.exists() else environment_path(env)
 
 
 Registrar = Callable[[argparse._SubParsersAction], None]

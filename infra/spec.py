@@ -600,9 +600,9 @@ def load(path: str | Path) -> EnvironmentSpec:
         text = path.read_text()
     except FileNotFoundError:
         known = ", ".join(sorted(p.stem for p in ENVIRONMENTS_DIR.glob("*.yaml"))) or "none"
-        raise SpecError(str(path), [SpecIssue("", f"{path}: file not found; environments in {ENVIRONMENTS_DIR}: {known}")])
+        raise SpecError(str(path), [SpecIssue("", f"file not found; environments in {ENVIRONMENTS_DIR}: {known}")])
     except OSError as exc:
-        raise SpecError(str(path), [SpecIssue("", f"{path}: cannot read the file: {exc.strerror}")]) from None
+        raise SpecError(str(path), [SpecIssue("", f"cannot read the file: {exc.strerror}")]) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
